@@ -1,0 +1,120 @@
+"""Run the dlt loaders into the warehouse: one pipeline per vendor, one DuckDB file.
+
+Raw schemas are `raw_<vendor>`; the file is `$XM_DATA_DIR/warehouse.duckdb`
+(default `./data`). Pipelines run one after another: DuckDB allows one writer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
+from requests import HTTPError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("hubspot", "zendesk", "bamboohr", "qualtrics")
+
+# dlt reads .dlt/config.toml (retries, timeouts) from the project, wherever xm is run from
+os.environ.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+CREDENTIAL_HINTS = {
+    "hubspot": "SOURCES__HUBSPOT__API_KEY (a private app access token)",
+    "zendesk": "SOURCES__ZENDESK__EMAIL and SOURCES__ZENDESK__API_TOKEN",
+    "bamboohr": "SOURCES__BAMBOOHR__API_KEY",
+    "qualtrics": "SOURCES__QUALTRICS__API_TOKEN",
+}
+
+
+class IngestError(RuntimeError):
+    """A load failed for a reason the user can act on; the message says how."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("XM_DATA_DIR", "data")).resolve()
+
+
+def warehouse_path() -> Path:
+    return data_dir() / "warehouse.duckdb"
+
+
+def make_pipeline(source: str) -> dlt.Pipeline:
+    data_dir().mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=f"xm_{source}",
+        destination=dlt.destinations.duckdb(str(warehouse_path())),
+        dataset_name=f"raw_{source}",
+        pipelines_dir=str(data_dir() / "dlt_pipelines"),
+    )
+
+
+def load_source(source: str):
+    module = importlib.import_module(f"ingestion.sources.{source}")
+    return getattr(module, f"{source}_source")()
+
+
+@dataclass
+class LoadResult:
+    source: str
+    seconds: float
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+def _explain(source: str, exc: BaseException) -> IngestError | None:
+    """Turn a failed load into a message naming the source and the fix, when we can."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, HTTPError) and e.response is not None and e.response.status_code in (401, 403):  # fmt: skip
+            code = e.response.status_code
+            return IngestError(
+                f"{source}: the API refused the credentials (HTTP {code} from {e.response.url.split('?')[0]}). "
+                f"Set {CREDENTIAL_HINTS[source]} in the environment or [sources.{source}] in .dlt/secrets.toml "
+                f"(see .dlt/secrets.toml.example)."
+            )
+        if isinstance(e, ConfigFieldMissingException):
+            fields = ", ".join(e.fields)
+            return IngestError(
+                f"{source}: missing configuration ({fields}). Set SOURCES__{source.upper()}__<FIELD> "
+                f"environment variables or [sources.{source}] in .dlt/secrets.toml "
+                f"(see .dlt/secrets.toml.example)."
+            )
+        stack += [e.__cause__, e.__context__, *(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))]  # fmt: skip
+    return None
+
+
+def ingest(sources: Iterable[str] = SOURCES, echo: Callable[[str], None] = print) -> list[LoadResult]:
+    results = []
+    for source in sources:
+        if source not in SOURCES:
+            raise IngestError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+        echo(f"[{source}] loading into {warehouse_path()} (raw_{source}) ...")
+        started = time.perf_counter()
+        pipeline = make_pipeline(source)
+        try:
+            pipeline.run(load_source(source))
+        except (PipelineStepFailed, ConfigFieldMissingException) as e:
+            raise (_explain(source, e) or e) from e
+        counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
+        result = LoadResult(source, time.perf_counter() - started, counts)
+        results.append(result)
+        for table, n in sorted(counts.items()):
+            if not table.startswith("_dlt"):
+                echo(f"[{source}]   {table:<40} {n:>9,} rows")
+        echo(f"[{source}] done in {result.seconds:.1f}s ({result.rows:,} rows)")
+    return results
