@@ -118,3 +118,33 @@ def ingest(sources: Iterable[str] = SOURCES, echo: Callable[[str], None] = print
                 echo(f"[{source}]   {table:<40} {n:>9,} rows")
         echo(f"[{source}] done in {result.seconds:.1f}s ({result.rows:,} rows)")
     return results
+
+
+def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, int]]:
+    """{"raw_<source>.<table>": (rows, distinct primary keys)} for every root table with a key.
+
+    Keys come from each pipeline's stored dlt schema, so this reads what the loaders declared.
+    """
+    import duckdb
+
+    out: dict[str, tuple[int, int]] = {}
+    con = duckdb.connect(str(warehouse_path()), read_only=True)
+    try:
+        for source in sources:
+            try:
+                schema = make_pipeline(source).default_schema
+            except Exception:  # never loaded: no schema yet
+                continue
+            for table in schema.data_table_names():
+                cols = schema.get_table_columns(table)
+                keys = [c for c, spec in cols.items() if spec.get("primary_key")]
+                if not keys:
+                    continue
+                key = ", ".join(f'"{k}"' for k in keys)
+                rows, distinct = con.execute(
+                    f'select count(*), count(distinct ({key})) from "raw_{source}"."{table}"'
+                ).fetchone()
+                out[f"raw_{source}.{table}"] = (rows, distinct)
+    finally:
+        con.close()
+    return out

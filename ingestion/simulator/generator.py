@@ -135,7 +135,7 @@ class World:
     # ---- EX ------------------------------------------------------------------
     def _build_teams(self) -> None:
         c, rng = self.config, _rng(self.config.seed, "teams")
-        n_support = max(2, round(8 * c.scale))
+        n_support = max(3, round(8 * c.scale))
         names = [
             f"Support {SUPPORT_TEAM_NAMES[i % 16]}" + (f" {i // 16 + 1}" if i >= 16 else "")
             for i in range(n_support)
@@ -168,7 +168,7 @@ class World:
         c, rng = self.config, _rng(self.config.seed, "employees")
         teams = self.teams
         n_support_teams = int((teams.department == SUPPORT).sum())
-        support_size = max(3, round(80 * c.scale / n_support_teams))
+        support_size = max(4, round(80 * c.scale / n_support_teams))
         n_total = max(40, round(400 * c.scale))
         n_other = max(len(teams) - n_support_teams, n_total - support_size * n_support_teams)
         shares = np.array([OTHER_DEPARTMENTS[d][0] / len(OTHER_DEPARTMENTS[d][1]) for d in teams.department[n_support_teams:]])  # fmt: skip
