@@ -26,7 +26,9 @@ def follow(first_url: str, params: dict, key: str, next_key: str, stop) -> tuple
         params = None  # next links carry their own query
         if stop(body):
             return records, pages, body
-        url = body[next_key]
+        url = body
+        for part in next_key.split("."):
+            url = url[part]
         assert pages < 10_000
 
 
@@ -139,7 +141,7 @@ def test_groups_list_cursor_paging(served):
         f"{api(url)}/groups",
         {"page[size]": 1},
         "groups",
-        "links",
+        "links.next",
         lambda b: not b["meta"]["has_more"],
     )
     assert pages == len(groups) == sim.ground_truth()["raw_zendesk.groups"]
