@@ -609,11 +609,10 @@ class World:
         del_ts = _secs(created + pd.to_timedelta(rng.uniform(1, 10, n) * 86400, unit="s"))
         ev = pd.concat(parts, ignore_index=True)
         ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
-        ev = ev[ev.ts < c.end]
+        ev = ev[ev.ts < c.end].reset_index(drop=True)
         # a deleted ticket has no events after its deletion
-        del_at = pd.Series(del_ts.where(deleted).to_numpy())
-        cut = del_at.reindex(ev.ticket_idx).to_numpy()
-        ev = ev[pd.isna(cut) | (ev.ts.to_numpy() < cut)]
+        cut = del_ts.where(deleted).iloc[ev.ticket_idx.to_numpy()].reset_index(drop=True)
+        ev = ev[(cut.isna() | (ev.ts < cut)).to_numpy()]
         d = np.flatnonzero(deleted & (del_ts < c.end).to_numpy())
         last_status = ev[ev.field == "status"].groupby("ticket_idx").value.last()
         dele = pd.DataFrame({
@@ -622,9 +621,10 @@ class World:
             "previous_value": last_status.reindex(d).to_numpy(),
         })  # fmt: skip
         ev = pd.concat([ev, dele], ignore_index=True)
+        ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
         ev = ev.sort_values(["ts", "ticket_idx", "seq"], kind="stable", ignore_index=True)
         # audit = all children of one ticket at one instant by one updater
-        key = ev.ticket_idx.astype(np.int64) * 10**11 + ev.ts.astype("int64") // 10**6
+        key = ev.ticket_idx.astype(np.int64) * 10**11 + ev.ts.astype("datetime64[s, UTC]").astype("int64")
         new_audit = np.r_[True, key.to_numpy()[1:] != key.to_numpy()[:-1]]
         ev["audit_id"] = 900_000_000_000 + np.cumsum(new_audit)
         ev["child_id"] = 950_000_000_000 + np.arange(len(ev))

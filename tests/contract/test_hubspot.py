@@ -1,0 +1,305 @@
+"""HubSpot contract: the simulator honours the wire contract, and the loader lands it whole."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import pandas as pd
+import pytest
+import requests
+
+from ingestion.simulator import hubspot
+from ingestion.simulator.credentials import HUBSPOT_TOKEN
+from ingestion.simulator.server import Simulator, serve_in_thread
+from tests.conftest import world
+
+AUTH = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
+TYPES = ("companies", "contacts", "deals")
+STAGES = {"contractsent", "closedwon", "closedlost"}
+
+
+def _search(url: str, object_type: str, body: dict) -> requests.Response:
+    return requests.post(f"{url}/hubspot/crm/v3/objects/{object_type}/search", json=body, headers=AUTH)  # fmt: skip
+
+
+def _since(object_type: str, iso: str) -> dict:
+    prop = hubspot.MODIFIED[object_type]
+    ms = str(int(pd.Timestamp(iso).timestamp() * 1000))
+    return {
+        "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": ms}]}],
+        "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+        "limit": 200,
+    }
+
+
+def _search_all(url: str, object_type: str, body: dict) -> list[dict]:
+    out, after = [], None
+    while True:
+        r = _search(url, object_type, body | ({"after": after} if after else {}))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        out += page["results"]
+        if "paging" not in page:
+            return out
+        after = page["paging"]["next"]["after"]
+
+
+def _list_all(url: str, object_type: str, **params) -> list[dict]:
+    out, link = [], f"{url}/hubspot/crm/v3/objects/{object_type}"
+    params = {"limit": 7, **params}
+    while link:
+        r = requests.get(link, params=params, headers=AUTH)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        out += page["results"]
+        link, params = page.get("paging", {}).get("next", {}).get("link"), None
+    return out
+
+
+@pytest.mark.parametrize("object_type", TYPES)
+def test_list_pages_to_the_end(served, object_type):
+    sim, url = served
+    records = _list_all(url, object_type)
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)) == sim.ground_truth()[f"raw_hubspot.{object_type}"]
+    modified = hubspot.MODIFIED[object_type]
+    for r in records:
+        assert set(r) >= {"id", "properties", "createdAt", "updatedAt", "archived"}
+        assert r["archived"] is False and isinstance(r["id"], str)
+        assert {"hs_object_id", "createdate", modified} <= set(r["properties"])
+        assert all(v is None or isinstance(v, str) for v in r["properties"].values())
+        assert r["createdAt"].endswith("Z") and len(r["createdAt"]) == 24  # ISO UTC with ms
+        assert r["updatedAt"] == r["properties"][modified]
+
+
+def test_list_link_is_absolute_and_keeps_parameters(served):
+    _, url = served
+    r = requests.get(f"{url}/hubspot/crm/v3/objects/deals", params={"limit": 5, "properties": "dealstage,amount"}, headers=AUTH)  # fmt: skip
+    page = r.json()
+    nxt = page["paging"]["next"]
+    assert nxt["link"].startswith(f"{url}/hubspot/crm/v3/objects/deals?") and "properties=" in nxt["link"]  # fmt: skip
+    assert len(page["results"]) == 5
+    assert set(page["results"][0]["properties"]) == {"dealstage", "amount", "hs_object_id", "createdate", "hs_lastmodifieddate"}  # fmt: skip
+    archived = requests.get(f"{url}/hubspot/crm/v3/objects/deals", params={"archived": "true"}, headers=AUTH)  # fmt: skip
+    assert archived.json() == {"results": []}
+
+
+def test_list_embeds_associations(served):
+    sim, url = served
+    deals = _list_all(url, "deals", associations="companies")
+    linked = [d for d in deals if "associations" in d]
+    assert len(linked) == sim.ground_truth()["raw_hubspot.deal_companies"] <= len(deals)
+    assert linked[0]["associations"]["companies"]["results"][0]["type"] == "deal_to_company"
+
+
+@pytest.mark.parametrize("object_type", TYPES)
+def test_search_pages_to_the_end(served, object_type):
+    sim, url = served
+    body = _since(object_type, "1970-01-01T00:00:00Z") | {"limit": 25, "properties": ["email", "dealstage"]}  # fmt: skip
+    first = _search(url, object_type, body).json()
+    records = _search_all(url, object_type, body)
+    ids = [r["id"] for r in records]
+    assert first["total"] == len(ids) == len(set(ids)) == sim.ground_truth()[f"raw_hubspot.{object_type}"]  # fmt: skip
+    assert first["paging"]["next"]["after"] == "25"
+    modified = [r["properties"][hubspot.MODIFIED[object_type]] for r in records]
+    assert modified == sorted(modified)
+
+
+def test_unauthorized(served):
+    _, url = served
+    endpoint = f"{url}/hubspot/crm/v3/objects/companies"
+    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": HUBSPOT_TOKEN}):
+        r = requests.get(endpoint, headers=headers)
+        assert r.status_code == 401
+        body = r.json()
+        assert set(body) == {"status", "message", "correlationId", "category"}
+        assert body["status"] == "error" and body["category"] == "INVALID_AUTHENTICATION"
+        assert body["message"].startswith("Authentication credentials not found")
+    assert _search(url, "deals", {}).status_code == 200
+    r = requests.post(f"{url}/hubspot/crm/v3/objects/deals/search", json={})
+    assert r.status_code == 401
+
+
+def test_search_beyond_the_result_cap_is_400(served, monkeypatch):
+    _, url = served
+    monkeypatch.setattr(hubspot, "SEARCH_RESULT_CAP", 40)
+    body = _since("contacts", "1970-01-01T00:00:00Z") | {"limit": 30}
+    page = _search(url, "contacts", body | {"after": "30"}).json()
+    assert len(page["results"]) == 10  # the cap cuts the page short
+    assert page["total"] > 40 and page["paging"]["next"]["after"] == "40"
+    r = _search(url, "contacts", body | {"after": "40"})
+    assert r.status_code == 400
+    assert r.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_search_resumes_from_the_last_modified_value(served):
+    sim, url = served
+    before = {t: {r["id"]: r["updatedAt"] for r in _list_all(url, t)} for t in TYPES}
+    last = {t: max(v.values()) for t, v in before.items()}
+    sim.advance(3)
+    changed_total = 0
+    for t in TYPES:
+        after = {r["id"]: r["updatedAt"] for r in _list_all(url, t)}
+        changed = {i for i, u in after.items() if before[t].get(i) != u}
+        found = _search_all(url, t, _since(t, last[t]))
+        boundary = {r["id"] for r in found if r["updatedAt"] == last[t]}
+        assert {r["id"] for r in found} - boundary == changed
+        assert all(before[t][i] == last[t] for i in boundary)
+        changed_total += len(changed)
+    assert changed_total > 0  # the window holds at least one change
+
+
+def test_filters_and_descending_sort(served):
+    _, url = served
+    lt = {"propertyName": "hs_lastmodifieddate", "operator": "LT", "value": "2026-01-01T00:00:00Z"}
+    won = {"propertyName": "dealstage", "operator": "EQ", "value": "closedwon"}
+    body = {
+        "filterGroups": [{"filters": [lt, won]}],
+        "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}],
+        "properties": ["dealstage"],
+        "limit": 200,
+    }
+    records = _search_all(url, "deals", body)
+    assert records and all(r["properties"]["dealstage"] == "closedwon" for r in records)
+    modified = [r["properties"]["hs_lastmodifieddate"] for r in records]
+    assert modified == sorted(modified, reverse=True) and modified[0] < "2026-01-01"
+    bad = _search(url, "deals", {"sorts": ["a", "b"]})
+    assert bad.status_code == 400
+
+
+def test_deal_company_batch_read(served):
+    sim, url = served
+    deals = _list_all(url, "deals", associations="companies", limit=100)
+    endpoint = f"{url}/hubspot/crm/v4/associations/deals/companies/batch/read"
+    r = requests.post(endpoint, json={"inputs": [{"id": d["id"]} for d in deals]}, headers=AUTH)
+    body = r.json()
+    assert r.status_code == 200 and body["status"] == "COMPLETE"
+    assert {"startedAt", "completedAt"} <= set(body)
+    embedded = {d["id"]: d["associations"]["companies"]["results"][0]["id"] for d in deals if "associations" in d}  # fmt: skip
+    got = {res["from"]["id"]: res["to"] for res in body["results"]}
+    assert set(got) == set(embedded) and len(got) == sim.ground_truth()["raw_hubspot.deal_companies"]  # fmt: skip
+    for deal_id, to in got.items():
+        assert to == [{"toObjectId": int(embedded[deal_id]), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]}]  # fmt: skip
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3])
+def test_dirty_data(rate):
+    """Each kind of dirt shows up on a dirty world, and none on a clean one (rate 0)."""
+    sim = Simulator(world())
+    sim.config = dataclasses.replace(sim.config, dirty_rate=rate)  # only the API's dirt changes
+    with serve_in_thread(sim) as url:
+        contacts = _list_all(url, "contacts", properties="email,associatedcompanyid", limit=100)
+        deals = _list_all(url, "deals", properties="closedate,dealstage", associations="companies", limit=100)  # fmt: skip
+        companies = _list_all(url, "companies", properties="hs_csm_sentiment", limit=100)
+        defined = requests.get(f"{url}/hubspot/crm/v3/properties/companies", headers=AUTH).json()
+    email = [c["properties"]["email"] for c in contacts]
+    closedate = [d["properties"]["closedate"] for d in deals]
+    sentiment = [c["properties"].get("hs_csm_sentiment") for c in companies]
+    kinds = {
+        "email noise": sum(e != e.strip().lower() for e in email),
+        "no associatedcompanyid": sum(
+            c["properties"]["associatedcompanyid"] is None for c in contacts
+        ),
+        "closedate with offset": sum(not c.endswith("Z") for c in closedate),
+        "unknown dealstage": sum(d["properties"]["dealstage"] not in STAGES for d in deals),
+        "deal without company": sum("associations" not in d for d in deals),
+        "hs_csm_sentiment drift": sum(s is not None for s in sentiment),
+    }
+    names = {p["name"] for p in defined["results"]}
+    if rate == 0:
+        assert not any(kinds.values()), kinds
+        assert "hs_csm_sentiment" not in names
+        return
+    assert all(kinds.values()), kinds
+    assert "hs_csm_sentiment" in names
+    # dirty values still mean the same thing: same instant, same address
+    close_at = sim.world.deals.set_index(sim.world.deals.deal_id.astype(str)).close_at
+    parsed = pd.to_datetime(pd.Series(closedate), utc=True, format="ISO8601")
+    assert (parsed.to_numpy() == close_at.reindex([d["id"] for d in deals]).to_numpy()).all()
+    assert {e.strip().lower() for e in email} == set(sim.world.contacts.email[sim.world.contacts.created_at <= sim.clock])  # fmt: skip
+    # drift: exactly the companies modified since DRIFT_DAYS before the first clock
+    drift_from = (sim.config.clock0 - pd.Timedelta(days=hubspot.DRIFT_DAYS)).strftime("%Y-%m-%dT%H:%M:%S")  # fmt: skip
+    for c, s in zip(companies, sentiment, strict=True):
+        assert (s is not None) == (c["properties"]["hs_lastmodifieddate"] >= drift_from)
+
+
+# ---- loader ---------------------------------------------------------------------
+def _distinct(data_dir, table: str, key: str) -> int:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(f"select count(distinct {key}) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _stage(data_dir, deal_id: str) -> str:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        sql = "select properties__dealstage from raw_hubspot.deals where id = ?"
+        return con.execute(sql, [deal_id]).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+KEYS = {"raw_hubspot.deal_companies": "deal_id || '/' || company_id"}
+
+
+def _assert_complete(sim, data_dir) -> None:
+    truth = {t: n for t, n in sim.ground_truth().items() if t.startswith("raw_hubspot.")}
+    got = {t: _distinct(data_dir, t, KEYS.get(t, "id")) for t in truth}
+    assert got == truth
+
+
+def test_loader_lands_everything_then_only_changes(warehouse):
+    from ingestion.pipeline import ingest
+
+    sim, _, data_dir = warehouse
+    first = ingest(["hubspot"], echo=lambda _: None)[0]
+    first_requests = sim.requests["hubspot"]
+    _assert_complete(sim, data_dir)
+    # a deal open now that closes in the next 60 days
+    d = sim.world.deals
+    closing = d[(d.created_at <= sim.clock) & (d.close_at > sim.clock) & (d.close_at <= sim.clock + pd.Timedelta(days=60))]  # fmt: skip
+    deal_id = str(closing.deal_id.iloc[0])
+    assert _stage(data_dir, deal_id) == "contractsent"
+
+    sim.advance(60)
+    second = ingest(["hubspot"], echo=lambda _: None)[0]
+    assert second.rows < first.rows
+    assert sim.requests["hubspot"] - first_requests <= first_requests
+    _assert_complete(sim, data_dir)
+    view = hubspot.deals_view(sim)
+    expected = view.dealstage[view.id == int(deal_id)].iloc[0]
+    assert expected.startswith("closed") and _stage(data_dir, deal_id) == expected
+
+
+def test_loader_restarts_at_the_search_cap(warehouse, monkeypatch):
+    from ingestion.pipeline import ingest
+
+    sim, _, data_dir = warehouse
+    monkeypatch.setattr(hubspot, "SEARCH_RESULT_CAP", 50)
+    assert sim.ground_truth()["raw_hubspot.contacts"] > 2 * 50
+    result = ingest(["hubspot"], echo=lambda _: None)[0]
+    _assert_complete(sim, data_dir)
+    assert sim.requests["POST /hubspot/crm/v3/objects/contacts/search"] > 3  # restarted queries
+    # records at the restart boundary were yielded once, not again
+    assert result.row_counts["contacts"] == sim.ground_truth()["raw_hubspot.contacts"]
+
+
+def test_loader_retries_rate_limits_and_server_errors(warehouse):
+    from ingestion.pipeline import ingest
+
+    sim, _, data_dir = warehouse
+    sim.fault_rate = 0.3
+    ingest(["hubspot"], echo=lambda _: None)
+    assert sum(n for k, n in sim.faults.items() if k.startswith("hubspot")) > 0
+    _assert_complete(sim, data_dir)
+
+
+def test_loader_names_the_setting_on_a_bad_token(warehouse, monkeypatch):
+    from ingestion.pipeline import IngestError, ingest
+
+    monkeypatch.setenv("SOURCES__HUBSPOT__API_KEY", "wrong-token")
+    with pytest.raises(IngestError, match="SOURCES__HUBSPOT__API_KEY"):
+        ingest(["hubspot"], echo=lambda _: None)

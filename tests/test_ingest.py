@@ -1,0 +1,154 @@
+"""End-to-end loads: simulator over HTTP -> dlt -> DuckDB, reconciled with the generator's truth."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import pipeline
+from ingestion.simulator import zendesk
+from ingestion.simulator.credentials import loader_env
+from ingestion.simulator.server import Simulator, serve_in_thread
+from tests.conftest import world
+from tests.warehouse_diff import diff
+
+
+def query(sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(pipeline.warehouse_path()), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def load_into(data_dir: Path, url: str, monkeypatch) -> None:
+    for key, value in loader_env(url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XM_DATA_DIR", str(data_dir))
+    pipeline.ingest(echo=lambda _: None)
+
+
+def test_full_load_reconciles_with_ground_truth(warehouse):
+    sim, _, _ = warehouse
+    results = pipeline.ingest(echo=lambda _: None)
+    assert [r.source for r in results] == list(pipeline.SOURCES)
+    truth = sim.ground_truth()
+    counts = pipeline.raw_table_counts()
+    assert {t for t in truth} <= set(counts), "every stream the simulator serves is loaded"
+    for table, expected in truth.items():
+        rows, distinct = counts[table]
+        assert (table, rows, distinct) == (table, expected, expected)
+    # raw keeps what the vendor sent: the deleted tickets and the offset timestamps are there
+    assert query("select count(*) from raw_zendesk.tickets where status = 'deleted'")[0][0] > 0
+
+
+def test_incremental_load_fetches_only_changes_and_merges_updates(warehouse):
+    sim, _, _ = warehouse
+    pipeline.ingest(["zendesk", "bamboohr"], echo=lambda _: None)
+    full_pages = sim.requests["GET /zendesk/api/v2/incremental/ticket_events"]
+    before = dict(query("select id, status from raw_zendesk.tickets"))
+    reopened: set[int] = set()
+    terminated: set[str] = set()
+    for _ in range(20):  # advance in 3-day steps until both a reopen and a termination happened
+        last_gts = int(zendesk.tickets_view(sim).gts.max())
+        sim.requests.clear()
+        sim.advance(3)
+        (zd, hr) = pipeline.ingest(["zendesk", "bamboohr"], echo=lambda _: None)
+        view = zendesk.tickets_view(sim)
+        # only changed tickets travel: one page of the export, exactly the changed rows
+        assert sim.requests["GET /zendesk/api/v2/incremental/tickets/cursor"] == 1
+        assert sim.requests["GET /zendesk/api/v2/incremental/ticket_events"] <= max(1, full_pages // 10)  # fmt: skip
+        assert zd.row_counts.get("tickets", 0) == int((view.gts > last_gts).sum())
+        # merged rows carry the updates: every ticket's status equals the vendor's current one
+        after = dict(query("select id, status from raw_zendesk.tickets"))
+        assert after == dict(zip(view.id, view.status, strict=True))
+        reopened |= {t for t, s in after.items() if before.get(t) == "solved" and s in ("open", "pending")}  # fmt: skip
+        before = after
+        new_terms = query(
+            "select e.id from raw_bamboohr.employees e join raw_bamboohr.employment_status s "
+            "on s.employee_id = e.id where e.status = 'Inactive' and s.employment_status = 'Terminated' "
+            "and s._dlt_load_id = (select max(_dlt_load_id) from raw_bamboohr.employment_status)"
+        )
+        terminated |= {r[0] for r in new_terms}
+        if reopened and terminated:
+            break
+    assert reopened, "a ticket reopened after the first load shows its new status"
+    assert terminated, "a termination after the first load is merged into the employee"
+    counts = pipeline.raw_table_counts(["zendesk", "bamboohr"])
+    for table, expected in sim.ground_truth().items():
+        if table.startswith(("raw_zendesk", "raw_bamboohr")):
+            assert counts[table] == (expected, expected), table
+
+
+def test_faults_do_not_change_what_lands(tmp_path, monkeypatch):
+    clean, faulty = tmp_path / "clean", tmp_path / "faulty"
+    with serve_in_thread(Simulator(world())) as url:
+        load_into(clean, url, monkeypatch)
+    sim = Simulator(world(), fault_rate=0.2, slow_seconds=0.05)
+    with serve_in_thread(sim) as url:
+        load_into(faulty, url, monkeypatch)
+    assert sum(sim.faults.values()) > 5, sim.faults
+    assert {k.split()[1] for k in sim.faults} == {"429", "5xx", "slow"}
+    assert diff(clean / "warehouse.duckdb", faulty / "warehouse.duckdb") == {}
+
+
+def _xm(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    xm = Path(sys.executable).with_name("xm")
+    return subprocess.Popen([str(xm), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_killed_load_reruns_to_the_same_tables(tmp_path, monkeypatch):
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    with serve_in_thread(Simulator(world())) as url:
+        load_into(reference, url, monkeypatch)
+    sim = Simulator(world(), slow_seconds=0.2)
+    with serve_in_thread(sim) as url:
+        env = {**os.environ, **loader_env(url), "XM_DATA_DIR": str(killed)}
+        proc = _xm("ingest", env=env)
+        deadline = time.monotonic() + 120
+        # kill it in the middle of the help-desk load, after the CRM has landed
+        while sim.requests["zendesk"] < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the load finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        rerun = _xm("ingest", env=env)
+        out, err = rerun.communicate(timeout=600)
+        assert rerun.returncode == 0, err
+    assert diff(reference / "warehouse.duckdb", killed / "warehouse.duckdb") == {}
+
+
+def test_wrong_credential_fails_fast_with_a_fix(served, tmp_path):
+    sim, url = served
+    env = {
+        **os.environ,
+        **loader_env(url),
+        "SOURCES__ZENDESK__API_TOKEN": "not-the-token",
+        "XM_DATA_DIR": str(tmp_path),
+    }
+    proc = _xm("ingest", "--source", "zendesk", env=env)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "zendesk" in err and "401" in err and "SOURCES__ZENDESK__API_TOKEN" in err
+    assert "Traceback" not in out + err
+    # 401 is final: no endpoint is retried
+    zendesk_calls = {k: v for k, v in sim.requests.items() if k.startswith("GET /zendesk")}
+    assert zendesk_calls and max(zendesk_calls.values()) == 1
+
+
+@pytest.mark.parametrize("source", pipeline.SOURCES)
+def test_missing_configuration_names_what_to_set(source, tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("SOURCES__"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))  # no secrets.toml there
+    with pytest.raises(pipeline.IngestError, match=rf"{source}: missing configuration .*SOURCES__{source.upper()}__"):  # fmt: skip
+        pipeline.ingest([source], echo=lambda _: None)
