@@ -34,13 +34,19 @@ def _fail(message: str, code: int = 1) -> None:
 
 @simulate.command("serve")
 def simulate_serve(
-    scale: Annotated[float, typer.Option(help="Data volume; 1 = ~600 companies, ~30k tickets.")] = 1.0,
+    scale: Annotated[
+        float, typer.Option(help="Data volume; 1 = ~600 companies, ~30k tickets.")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same world.")] = 42,
     port: Annotated[int, typer.Option(help="TCP port.")] = DEFAULT_PORT,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     dirty_rate: Annotated[float, typer.Option(help="Share of records per dirty-data kind.")] = 0.01,
-    fault_rate: Annotated[float, typer.Option(help="Share of requests answered by a fault (429, 5xx, slow).")] = 0.0,
-    horizon_days: Annotated[int, typer.Option(help="Days of future generated for `advance`.")] = 120,
+    fault_rate: Annotated[
+        float, typer.Option(help="Share of requests answered by a fault (429, 5xx, slow).")
+    ] = 0.0,
+    horizon_days: Annotated[
+        int, typer.Option(help="Days of future generated for `advance`.")
+    ] = 120,
 ) -> None:
     """Generate a world and serve the four vendor APIs until interrupted."""
     import uvicorn
@@ -50,12 +56,16 @@ def simulate_serve(
 
     started = time.perf_counter()
     typer.echo(f"generating world: scale={scale} seed={seed} dirty_rate={dirty_rate} ...")
-    world = World(SimConfig(scale=scale, seed=seed, dirty_rate=dirty_rate, horizon_days=horizon_days))
+    world = World(
+        SimConfig(scale=scale, seed=seed, dirty_rate=dirty_rate, horizon_days=horizon_days)
+    )
     summary = ", ".join(f"{k}={v:,}" for k, v in world.summary.items())
     typer.echo(f"generated in {time.perf_counter() - started:.1f}s: {summary}")
     sim = Simulator(world, fault_rate=fault_rate)
     base = f"http://{host}:{port}"
-    typer.echo(f"serving on {base} (clock {sim.clock:%Y-%m-%d}); loader settings: xm ingest --simulator {base}")
+    typer.echo(
+        f"serving on {base} (clock {sim.clock:%Y-%m-%d}); loader settings: xm ingest --simulator {base}"
+    )
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
 
 
@@ -154,9 +164,13 @@ def demo(
     for table, expected in sorted(truth.items()):
         rows = counts.get(table, (0, 0))[0]
         bad += rows != expected
-        typer.echo(f"{table:<34} {rows:>9,} {expected:>10,}" + ("" if rows == expected else "  MISMATCH"))
+        typer.echo(
+            f"{table:<34} {rows:>9,} {expected:>10,}" + ("" if rows == expected else "  MISMATCH")
+        )
     typer.echo(f"\nwarehouse: {warehouse_path()}  ({time.perf_counter() - started:.0f}s)")
-    typer.echo(f"look next: duckdb -readonly {warehouse_path()}  |  xm simulate serve  |  make test")
+    typer.echo(
+        f"look next: duckdb -readonly {warehouse_path()}  |  xm simulate serve  |  make test"
+    )
     if bad:
         _fail(f"{bad} raw table(s) do not reconcile with the simulator's ground truth")
 

@@ -80,7 +80,11 @@ def _explain(source: str, exc: BaseException) -> IngestError | None:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, HTTPError) and e.response is not None and e.response.status_code in (401, 403):  # fmt: skip
+        if (
+            isinstance(e, HTTPError)
+            and e.response is not None
+            and e.response.status_code in (401, 403)
+        ):
             code = e.response.status_code
             return IngestError(
                 f"{source}: the API refused the credentials (HTTP {code} from {e.response.url.split('?')[0]}). "
@@ -94,11 +98,17 @@ def _explain(source: str, exc: BaseException) -> IngestError | None:
                 f"environment variables or [sources.{source}] in .dlt/secrets.toml "
                 f"(see .dlt/secrets.toml.example)."
             )
-        stack += [e.__cause__, e.__context__, *(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))]  # fmt: skip
+        stack += [
+            e.__cause__,
+            e.__context__,
+            *(a for a in getattr(e, "args", ()) if isinstance(a, BaseException)),
+        ]
     return None
 
 
-def ingest(sources: Iterable[str] = SOURCES, echo: Callable[[str], None] = print) -> list[LoadResult]:
+def ingest(
+    sources: Iterable[str] = SOURCES, echo: Callable[[str], None] = print
+) -> list[LoadResult]:
     results = []
     for source in sources:
         if source not in SOURCES:

@@ -11,9 +11,9 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from ingestion.simulator.credentials import loader_env  # noqa: E402
-from ingestion.simulator.generator import SimConfig, World  # noqa: E402
-from ingestion.simulator.server import Simulator, serve_in_thread  # noqa: E402
+from ingestion.simulator.credentials import loader_env
+from ingestion.simulator.generator import SimConfig, World
+from ingestion.simulator.server import Simulator, serve_in_thread
 
 TEST_SCALE = 0.05
 

@@ -60,16 +60,20 @@ def test_incremental_load_fetches_only_changes_and_merges_updates(warehouse):
         last_gts = int(zendesk.tickets_view(sim).gts.max())
         sim.requests.clear()
         sim.advance(3)
-        (zd, hr) = pipeline.ingest(["zendesk", "bamboohr"], echo=lambda _: None)
+        (zd, _hr) = pipeline.ingest(["zendesk", "bamboohr"], echo=lambda _: None)
         view = zendesk.tickets_view(sim)
         # only changed tickets travel: one page of the export, exactly the changed rows
         assert sim.requests["GET /zendesk/api/v2/incremental/tickets/cursor"] == 1
-        assert sim.requests["GET /zendesk/api/v2/incremental/ticket_events"] <= max(1, full_pages // 10)  # fmt: skip
+        assert sim.requests["GET /zendesk/api/v2/incremental/ticket_events"] <= max(
+            1, full_pages // 10
+        )
         assert zd.row_counts.get("tickets", 0) == int((view.gts > last_gts).sum())
         # merged rows carry the updates: every ticket's status equals the vendor's current one
         after = dict(query("select id, status from raw_zendesk.tickets"))
         assert after == dict(zip(view.id, view.status, strict=True))
-        reopened |= {t for t, s in after.items() if before.get(t) == "solved" and s in ("open", "pending")}  # fmt: skip
+        reopened |= {
+            t for t, s in after.items() if before.get(t) == "solved" and s in ("open", "pending")
+        }
         before = after
         new_terms = query(
             "select e.id from raw_bamboohr.employees e join raw_bamboohr.employment_status s "
@@ -101,7 +105,9 @@ def test_faults_do_not_change_what_lands(tmp_path, monkeypatch):
 
 def _xm(*args: str, env: dict[str, str]) -> subprocess.Popen:
     xm = Path(sys.executable).with_name("xm")
-    return subprocess.Popen([str(xm), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [str(xm), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_killed_load_reruns_to_the_same_tables(tmp_path, monkeypatch):
@@ -120,7 +126,7 @@ def test_killed_load_reruns_to_the_same_tables(tmp_path, monkeypatch):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         rerun = _xm("ingest", env=env)
-        out, err = rerun.communicate(timeout=600)
+        _out, err = rerun.communicate(timeout=600)
         assert rerun.returncode == 0, err
     assert diff(reference / "warehouse.duckdb", killed / "warehouse.duckdb") == {}
 
@@ -150,5 +156,8 @@ def test_missing_configuration_names_what_to_set(source, tmp_path, monkeypatch):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))  # no secrets.toml there
-    with pytest.raises(pipeline.IngestError, match=rf"{source}: missing configuration .*SOURCES__{source.upper()}__"):  # fmt: skip
+    with pytest.raises(
+        pipeline.IngestError,
+        match=rf"{source}: missing configuration .*SOURCES__{source.upper()}__",
+    ):
         pipeline.ingest([source], echo=lambda _: None)

@@ -210,7 +210,9 @@ def employees_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     active = ~last_st.terminated.to_numpy()
     empty = np.where(dirty("empty_termination_date"), "", EMPTY_DATE)
     changed_at = _changed_at(changed.reindex(ids))
-    last_changed = np.where(dirty("offset_last_changed"), iso_offset(changed_at, -5), _iso(changed_at))  # fmt: skip
+    last_changed = np.where(
+        dirty("offset_last_changed"), iso_offset(changed_at, -5), _iso(changed_at)
+    )
     first = people.first_name.to_numpy()
     last = people.last_name.to_numpy()
     return pd.DataFrame(

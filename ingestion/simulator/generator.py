@@ -41,9 +41,23 @@ CHURN_BASE, CHURN_DISSAT = 0.08, 1.2  # churn_p = BASE + DISSAT * (dissatisfacti
 
 SUPPORT = "Customer Support"
 SUPPORT_TEAM_NAMES = [
-    "Atlas", "Borealis", "Cascade", "Delta", "Ember", "Fjord", "Glacier", "Harbor",
-    "Iris", "Juniper", "Kestrel", "Lumen", "Meridian", "Nova", "Orbit", "Prism",
-]  # fmt: skip
+    "Atlas",
+    "Borealis",
+    "Cascade",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Glacier",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nova",
+    "Orbit",
+    "Prism",
+]
 OTHER_DEPARTMENTS = {
     "Engineering": (0.30, ["Platform", "Data", "Web"]),
     "Sales": (0.15, ["Sales Americas", "Sales EMEA"]),
@@ -53,12 +67,131 @@ OTHER_DEPARTMENTS = {
     "People": (0.05, ["People"]),
     "Operations": (0.08, ["Operations"]),
 }
-FIRST = "Ada Ben Cara Dev Eli Fay Gus Hana Ivo Jae Kai Lena Milo Nia Omar Pia Quin Rosa Sam Tara Uma Vic Wen Xia Yara Zed".split()  # fmt: skip
-LAST = "Abbott Baker Chen Diaz Evans Fischer Garcia Haas Ito Jones Kim Lopez Moreau Novak Okafor Patel Quinn Rossi Silva Tanaka Ueda Vargas Weber Xu Young Zhang".split()  # fmt: skip
-WORD_A = "Bright Blue Clear Deep Early Fair Golden Green High Iron Keen Lunar Nimble North Open Prime Quick Red Silver Solid Swift True Urban Vivid".split()  # fmt: skip
-WORD_B = "Analytics Bakery Cloud Dynamics Energy Foods Freight Health Labs Logistics Media Motors Networks Partners Retail Robotics Software Studio Systems Textiles Travel Ventures Works".split()  # fmt: skip
-INDUSTRIES = ["COMPUTER_SOFTWARE", "RETAIL", "HOSPITAL_HEALTH_CARE", "FINANCIAL_SERVICES", "LOGISTICS_AND_SUPPLY_CHAIN", "MARKETING_AND_ADVERTISING", "FOOD_BEVERAGES"]  # fmt: skip
-COUNTRIES = ["United States", "United Kingdom", "Germany", "France", "Canada", "Netherlands", "Australia"]  # fmt: skip
+FIRST = [
+    "Ada",
+    "Ben",
+    "Cara",
+    "Dev",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jae",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nia",
+    "Omar",
+    "Pia",
+    "Quin",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Vic",
+    "Wen",
+    "Xia",
+    "Yara",
+    "Zed",
+]
+LAST = [
+    "Abbott",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haas",
+    "Ito",
+    "Jones",
+    "Kim",
+    "Lopez",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Vargas",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zhang",
+]
+WORD_A = [
+    "Bright",
+    "Blue",
+    "Clear",
+    "Deep",
+    "Early",
+    "Fair",
+    "Golden",
+    "Green",
+    "High",
+    "Iron",
+    "Keen",
+    "Lunar",
+    "Nimble",
+    "North",
+    "Open",
+    "Prime",
+    "Quick",
+    "Red",
+    "Silver",
+    "Solid",
+    "Swift",
+    "True",
+    "Urban",
+    "Vivid",
+]
+WORD_B = [
+    "Analytics",
+    "Bakery",
+    "Cloud",
+    "Dynamics",
+    "Energy",
+    "Foods",
+    "Freight",
+    "Health",
+    "Labs",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Networks",
+    "Partners",
+    "Retail",
+    "Robotics",
+    "Software",
+    "Studio",
+    "Systems",
+    "Textiles",
+    "Travel",
+    "Ventures",
+    "Works",
+]
+INDUSTRIES = [
+    "COMPUTER_SOFTWARE",
+    "RETAIL",
+    "HOSPITAL_HEALTH_CARE",
+    "FINANCIAL_SERVICES",
+    "LOGISTICS_AND_SUPPLY_CHAIN",
+    "MARKETING_AND_ADVERTISING",
+    "FOOD_BEVERAGES",
+]
+COUNTRIES = [
+    "United States",
+    "United Kingdom",
+    "Germany",
+    "France",
+    "Canada",
+    "Netherlands",
+    "Australia",
+]
 SEGMENTS = np.array(["SMB", "Mid-Market", "Enterprise"])
 SEGMENT_P = [0.6, 0.3, 0.1]
 SEGMENT_ACV = np.array([6_000.0, 30_000.0, 120_000.0])
@@ -171,7 +304,12 @@ class World:
         support_size = max(4, round(80 * c.scale / n_support_teams))
         n_total = max(40, round(400 * c.scale))
         n_other = max(len(teams) - n_support_teams, n_total - support_size * n_support_teams)
-        shares = np.array([OTHER_DEPARTMENTS[d][0] / len(OTHER_DEPARTMENTS[d][1]) for d in teams.department[n_support_teams:]])  # fmt: skip
+        shares = np.array(
+            [
+                OTHER_DEPARTMENTS[d][0] / len(OTHER_DEPARTMENTS[d][1])
+                for d in teams.department[n_support_teams:]
+            ]
+        )
         other_sizes = np.maximum(1, np.round(shares / shares.sum() * n_other)).astype(int)
         sizes = np.concatenate([np.full(n_support_teams, support_size), other_sizes])
         self.team_target = sizes
@@ -204,7 +342,9 @@ class World:
                 tenure_days = int(min(rng.exponential(3 * 365), 10 * 365))
                 new_person(t, start - pd.Timedelta(days=tenure_days + 1))
 
-        active: dict[int, int] = {p["employee_id"]: j["team_idx"] for p, j in zip(people, jobs, strict=True)}  # fmt: skip
+        active: dict[int, int] = {
+            p["employee_id"]: j["team_idx"] for p, j in zip(people, jobs, strict=True)
+        }
         pending: list[tuple[pd.Timestamp, str, int, int]] = []  # (date, kind, team, eid)
         term_info: list[dict] = []
         dept_teams = teams.groupby("department")["team_idx"].apply(list).to_dict()
@@ -219,8 +359,12 @@ class World:
                 if kind == "hire":
                     eid = new_person(team_idx, date)
                 else:  # rehire: a new employment period for the same person
-                    periods.append({"employee_id": eid, "hire_date": date, "termination_date": pd.NaT})  # fmt: skip
-                    jobs.append({"employee_id": eid, "date": date, "team_idx": team_idx, "is_lead": False})  # fmt: skip
+                    periods.append(
+                        {"employee_id": eid, "hire_date": date, "termination_date": pd.NaT}
+                    )
+                    jobs.append(
+                        {"employee_id": eid, "date": date, "team_idx": team_idx, "is_lead": False}
+                    )
                 active[eid] = team_idx
             ids = np.array(sorted(active))
             tix = np.array([active[i] for i in ids])
@@ -249,10 +393,19 @@ class World:
                     }
                 )
                 del active[eid]
-                pending.append((date + pd.Timedelta(days=int(rng.integers(14, 75))), "hire", team_idx, 0))  # fmt: skip
+                pending.append(
+                    (date + pd.Timedelta(days=int(rng.integers(14, 75))), "hire", team_idx, 0)
+                )
                 if vol and regret[k] and rng.random() < 0.2:
                     dept = teams.department[team_idx]
-                    pending.append((date + pd.Timedelta(days=int(rng.integers(90, 300))), "rehire", int(rng.choice(dept_teams[dept])), eid))  # fmt: skip
+                    pending.append(
+                        (
+                            date + pd.Timedelta(days=int(rng.integers(90, 300))),
+                            "rehire",
+                            int(rng.choice(dept_teams[dept])),
+                            eid,
+                        )
+                    )
             # transfers between teams of the same department
             for k in np.flatnonzero(~leave & (rng.random(len(ids)) < 0.01)):
                 eid, team_idx = int(ids[k]), int(tix[k])
@@ -260,22 +413,34 @@ class World:
                 if options:
                     new_team = int(rng.choice(options))
                     date = month_start + pd.Timedelta(days=int(day[k]))
-                    jobs.append({"employee_id": eid, "date": date, "team_idx": new_team, "is_lead": False})  # fmt: skip
+                    jobs.append(
+                        {"employee_id": eid, "date": date, "team_idx": new_team, "is_lead": False}
+                    )
                     active[eid] = new_team
             # growth
             for _ in range(rng.poisson(0.003 * len(ids))):
                 t = int(rng.integers(len(teams)))
-                pending.append((month_start + pd.Timedelta(days=int(rng.integers(0, ndays))), "hire", t, 0))  # fmt: skip
+                pending.append(
+                    (month_start + pd.Timedelta(days=int(rng.integers(0, ndays))), "hire", t, 0)
+                )
 
         self.people = pd.DataFrame(people)
-        self.periods = pd.DataFrame(periods).sort_values(["employee_id", "hire_date"], ignore_index=True)  # fmt: skip
+        self.periods = pd.DataFrame(periods).sort_values(
+            ["employee_id", "hire_date"], ignore_index=True
+        )
         self.periods["period_no"] = self.periods.groupby("employee_id").cumcount() + 1
         self.terminations = pd.DataFrame(term_info)
-        jobs_df = pd.DataFrame(jobs).sort_values(["employee_id", "date"], kind="stable", ignore_index=True)  # fmt: skip
+        jobs_df = pd.DataFrame(jobs).sort_values(
+            ["employee_id", "date"], kind="stable", ignore_index=True
+        )
         jobs_df = jobs_df.merge(teams[["team_idx", "department", "team"]], on="team_idx")
         # the longest-serving member of each team at the start leads it; leads report to nobody here
         first_jobs = jobs_df.drop_duplicates("employee_id")
-        leads = first_jobs.sort_values("date").drop_duplicates("team_idx").set_index("team_idx")["employee_id"]  # fmt: skip
+        leads = (
+            first_jobs.sort_values("date")
+            .drop_duplicates("team_idx")
+            .set_index("team_idx")["employee_id"]
+        )
         names = self.people.set_index("employee_id")
         lead_name = (names.first_name + " " + names.last_name).reindex(leads.to_numpy()).to_numpy()
         lead_of = pd.Series(lead_name, index=leads.index)
@@ -284,9 +449,10 @@ class World:
         jobs_df.loc[is_lead, "reports_to"] = ""
         title_support = np.where(is_lead, "Support Team Lead", "Support Agent")
         jobs_df["job_title"] = np.where(
-            jobs_df.department == SUPPORT, title_support,
+            jobs_df.department == SUPPORT,
+            title_support,
             np.where(is_lead, jobs_df.department + " Lead", jobs_df.department + " Specialist"),
-        )  # fmt: skip
+        )
         self.jobs = jobs_df.sort_values(["date", "employee_id"], kind="stable", ignore_index=True)
 
     def _build_agents(self) -> None:
@@ -302,7 +468,11 @@ class World:
         seg = jobs.assign(to=jobs.groupby("employee_id")["date"].shift(-1))
         segs = []
         for row in self.periods.itertuples():
-            end = row.termination_date if pd.notna(row.termination_date) else self.config.end.tz_localize(None)  # fmt: skip
+            end = (
+                row.termination_date
+                if pd.notna(row.termination_date)
+                else self.config.end.tz_localize(None)
+            )
             s = seg[(seg.employee_id == row.employee_id)]
             for j in s.itertuples():
                 lo, hi = max(j.date, row.hire_date), min(j.to if pd.notna(j.to) else end, end)
@@ -319,13 +489,23 @@ class World:
         a, b = rng.integers(len(WORD_A), size=n), rng.integers(len(WORD_B), size=n)
         names = np.array([f"{WORD_A[i]} {WORD_B[j]}" for i, j in zip(a, b, strict=True)])
         suffix = pd.Series(names).groupby(names).cumcount().to_numpy()
-        names = np.where(suffix > 0, [f"{x} {s + 1}" for x, s in zip(names, suffix, strict=True)], names)  # fmt: skip
+        names = np.where(
+            suffix > 0, [f"{x} {s + 1}" for x, s in zip(names, suffix, strict=True)], names
+        )
         domains = np.array([x.lower().replace(" ", "") + ".com" for x in names])
         seg = rng.choice(len(SEGMENTS), n, p=SEGMENT_P)
         start = c.start
-        created = start - pd.to_timedelta(rng.integers(30, 1500, n), unit="D") + pd.to_timedelta(rng.integers(0, 86400, n), unit="s")  # fmt: skip
+        created = (
+            start
+            - pd.to_timedelta(rng.integers(30, 1500, n), unit="D")
+            + pd.to_timedelta(rng.integers(0, 86400, n), unit="s")
+        )
         later = rng.random(n) < 0.25  # some companies enter the CRM during the window
-        created = created.where(~later, start + pd.to_timedelta(rng.integers(0, c.history_days + c.horizon_days - 60, n), unit="D"))  # fmt: skip
+        created = created.where(
+            ~later,
+            start
+            + pd.to_timedelta(rng.integers(0, c.history_days + c.horizon_days - 60, n), unit="D"),
+        )
         is_customer = rng.random(n) < 0.7
         pre = rng.random(n) < 0.45
         acq = np.where(
@@ -334,7 +514,10 @@ class World:
             created + pd.to_timedelta(rng.integers(20, 200, n), unit="D"),
         )
         acq = pd.Series(pd.DatetimeIndex(acq)).dt.floor("D")
-        acq = acq.where(acq > pd.Series(created).dt.floor("D"), pd.Series(created).dt.ceil("D") + pd.Timedelta(days=1))  # fmt: skip
+        acq = acq.where(
+            acq > pd.Series(created).dt.floor("D"),
+            pd.Series(created).dt.ceil("D") + pd.Timedelta(days=1),
+        )
         is_customer &= (acq < c.end).to_numpy()
         self.companies = pd.DataFrame(
             {
@@ -358,9 +541,16 @@ class World:
         first = np.array(FIRST)[rng.integers(len(FIRST), size=m)]
         last = np.array(LAST)[rng.integers(len(LAST), size=m)]
         cid = 20_000_000_000 + np.arange(m)
-        email = np.char.add(np.char.add(np.char.add(np.char.lower(first), "."), np.char.lower(last)), np.char.add(np.char.add((cid % 100000).astype(str), "@"), domains[comp]))  # fmt: skip
+        email = np.char.add(
+            np.char.add(np.char.add(np.char.lower(first), "."), np.char.lower(last)),
+            np.char.add(np.char.add((cid % 100000).astype(str), "@"), domains[comp]),
+        )
         c_created = self.companies.created_at.iloc[comp].reset_index(drop=True)
-        c_limit = self.companies.acquired_at.fillna(self.companies.created_at + pd.Timedelta(days=60)).iloc[comp].reset_index(drop=True)  # fmt: skip
+        c_limit = (
+            self.companies.acquired_at.fillna(self.companies.created_at + pd.Timedelta(days=60))
+            .iloc[comp]
+            .reset_index(drop=True)
+        )
         span = ((c_limit - c_created).dt.total_seconds()).clip(lower=3600)
         created_ct = c_created + pd.to_timedelta((rng.random(m) * span).astype(int), unit="s")
         self.contacts = pd.DataFrame(
@@ -384,7 +574,21 @@ class World:
         start_s = np.maximum(comp.acquired_at, c.start)
         span_days = ((c.end - start_s) / pd.Timedelta(days=1)).clip(lower=0).to_numpy()
         # calibrated so scale 1 has ~30k tickets over 24 months of history before churn trims
-        base = 30_000 * c.scale / 730 / max(1.0, float((SEGMENT_TICKET_RATE[comp.segment_idx] * np.minimum(span_days, c.history_days) / c.history_days).sum()))  # fmt: skip
+        base = (
+            30_000
+            * c.scale
+            / 730
+            / max(
+                1.0,
+                float(
+                    (
+                        SEGMENT_TICKET_RATE[comp.segment_idx]
+                        * np.minimum(span_days, c.history_days)
+                        / c.history_days
+                    ).sum()
+                ),
+            )
+        )
         lam = base * SEGMENT_TICKET_RATE[comp.segment_idx] * rng.gamma(2.0, 0.5, len(comp))
         counts = rng.poisson(lam * span_days * 1.25)  # 1.25: weekend thinning below
         cidx = np.repeat(comp.index.to_numpy(), counts)
@@ -397,7 +601,9 @@ class World:
         created = (day + pd.to_timedelta(hour * 3600, unit="s")).dt.floor("s")
         weekend = created.dt.weekday.to_numpy() >= 5
         keep = ~weekend | (rng.random(n) < 0.2)
-        keep &= (created > comp.acquired_at.reindex(cidx).to_numpy()).to_numpy() & (created < c.end).to_numpy()  # fmt: skip
+        keep &= (created > comp.acquired_at.reindex(cidx).to_numpy()).to_numpy() & (
+            created < c.end
+        ).to_numpy()
         cidx, created = cidx[keep], created[keep].reset_index(drop=True)
         order = np.argsort(created.to_numpy(), kind="stable")
         cidx, created = cidx[order], created.iloc[order].reset_index(drop=True)
@@ -407,7 +613,9 @@ class World:
         contacts = self.contacts
         first_contact = contacts.groupby("company_idx").contact_id.idxmin()
         n_contacts = contacts.groupby("company_idx").size()
-        pick = first_contact.reindex(cidx).to_numpy() + (rng.random(n) * n_contacts.reindex(cidx).to_numpy()).astype(int)  # fmt: skip
+        pick = first_contact.reindex(cidx).to_numpy() + (
+            rng.random(n) * n_contacts.reindex(cidx).to_numpy()
+        ).astype(int)
         requester = contacts.zendesk_user_id.to_numpy()[pick]
 
         # assignee: an agent employed in a support team on the day the ticket arrives
@@ -417,20 +625,38 @@ class World:
         prio = rng.choice(4, n, p=[0.25, 0.5, 0.18, 0.07])
         speed = PRIORITY_SPEED[prio]
 
-        reply_delay = rng.lognormal(np.log(REPLY_MEDIAN_MIN), 0.9, n) * np.exp(-REPLY_ENG * eng) * speed  # fmt: skip
-        first_reply = calendar.next_business_time(_secs(created + pd.to_timedelta(reply_delay * 60, unit="s")), rng)  # fmt: skip
+        reply_delay = (
+            rng.lognormal(np.log(REPLY_MEDIAN_MIN), 0.9, n) * np.exp(-REPLY_ENG * eng) * speed
+        )
+        first_reply = calendar.next_business_time(
+            _secs(created + pd.to_timedelta(reply_delay * 60, unit="s")), rng
+        )
         no_reply = rng.random(n) < 0.02
-        solve_h = rng.lognormal(np.log(RESOLVE_MEDIAN_H), 1.0, n) * np.exp(-RESOLVE_ENG * eng) * speed  # fmt: skip
-        solved = calendar.next_business_time(_secs(first_reply + pd.to_timedelta(solve_h * 3600, unit="s")), rng)  # fmt: skip
+        solve_h = (
+            rng.lognormal(np.log(RESOLVE_MEDIAN_H), 1.0, n) * np.exp(-RESOLVE_ENG * eng) * speed
+        )
+        solved = calendar.next_business_time(
+            _secs(first_reply + pd.to_timedelta(solve_h * 3600, unit="s")), rng
+        )
         n_replies = np.where(rng.random(n) < _sigmoid(0.4 + 0.5 * eng), 1, rng.integers(2, 5, n))
         n_replies = np.where(no_reply, 0, n_replies)
         reopened = rng.random(n) < REOPEN_BASE * np.exp(-REOPEN_ENG * eng)
         reopen_at = _secs(solved + pd.to_timedelta(rng.uniform(0.3, 3.0, n) * 86400, unit="s"))
-        reply2 = calendar.next_business_time(_secs(reopen_at + pd.to_timedelta(rng.lognormal(np.log(60), 0.8, n) * 60, unit="s")), rng)  # fmt: skip
-        solved2 = calendar.next_business_time(_secs(reply2 + pd.to_timedelta(rng.lognormal(np.log(6), 0.8, n) * 3600, unit="s")), rng)  # fmt: skip
+        reply2 = calendar.next_business_time(
+            _secs(reopen_at + pd.to_timedelta(rng.lognormal(np.log(60), 0.8, n) * 60, unit="s")),
+            rng,
+        )
+        solved2 = calendar.next_business_time(
+            _secs(reply2 + pd.to_timedelta(rng.lognormal(np.log(6), 0.8, n) * 3600, unit="s")), rng
+        )
         last_solved = solved2.where(reopened, solved)
         res_hours = (last_solved - created).dt.total_seconds() / 3600
-        p_sat = _sigmoid(CSAT_BASE + CSAT_ENG * eng - CSAT_SLOW * np.log(np.maximum(res_hours, 0.1) / 24) - CSAT_REOPEN * reopened)  # fmt: skip
+        p_sat = _sigmoid(
+            CSAT_BASE
+            + CSAT_ENG * eng
+            - CSAT_SLOW * np.log(np.maximum(res_hours, 0.1) / 24)
+            - CSAT_REOPEN * reopened
+        )
         self.tickets = pd.DataFrame(
             {
                 "ticket_id": np.arange(1, n + 1),
@@ -458,17 +684,25 @@ class World:
             }
         )
         self.tickets["assignee_id"] = np.where(assignee_emp > 0, 380000000000 + assignee_emp, 0)
-        self.tickets["group_id"] = np.where(team_idx >= 0, self.teams.group_id.to_numpy()[np.maximum(team_idx, 0)], 0)  # fmt: skip
+        self.tickets["group_id"] = np.where(
+            team_idx >= 0, self.teams.group_id.to_numpy()[np.maximum(team_idx, 0)], 0
+        )
 
-    def _pick_agents(self, created: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def _pick_agents(
+        self, created: pd.Series, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For each ticket, a random agent employed in a support team that day (vectorised)."""
         seg = self.agent_segments
         day_lo = seg["from"].dt.floor("D").to_numpy()
         day_hi = seg["to"].dt.floor("D").to_numpy()
         ndays = ((day_hi - day_lo) / np.timedelta64(1, "D")).astype(int)
         rows = np.repeat(np.arange(len(seg)), ndays)
-        days = np.repeat(day_lo, ndays) + (np.arange(len(rows)) - np.repeat(np.cumsum(ndays) - ndays, ndays)).astype("timedelta64[D]")  # fmt: skip
-        roster = pd.DataFrame({"day": days, "row": rows}).sort_values(["day", "row"], ignore_index=True)
+        days = np.repeat(day_lo, ndays) + (
+            np.arange(len(rows)) - np.repeat(np.cumsum(ndays) - ndays, ndays)
+        ).astype("timedelta64[D]")
+        roster = pd.DataFrame({"day": days, "row": rows}).sort_values(
+            ["day", "row"], ignore_index=True
+        )
         day_keys = roster["day"].to_numpy()
         tday = created.dt.tz_localize(None).dt.floor("D").to_numpy()
         lo = np.searchsorted(day_keys, tday, "left")
@@ -495,11 +729,19 @@ class World:
         alive = np.ones(len(cust), bool)
         while True:
             contract_end = contract_start + pd.DateOffset(years=1)
-            deals.append(pd.DataFrame({
-                "company_idx": cust.index.to_numpy(), "contract_start": contract_start.to_numpy(),
-                "contract_end": contract_end.to_numpy(), "amount": np.round(acv * 1.05**year, 2),
-                "won": alive, "renewal_no": year, "alive_before": alive.copy(),
-            }))  # fmt: skip
+            deals.append(
+                pd.DataFrame(
+                    {
+                        "company_idx": cust.index.to_numpy(),
+                        "contract_start": contract_start.to_numpy(),
+                        "contract_end": contract_end.to_numpy(),
+                        "amount": np.round(acv * 1.05**year, 2),
+                        "won": alive,
+                        "renewal_no": year,
+                        "alive_before": alive.copy(),
+                    }
+                )
+            )
             # renewal decision at contract_end for those still alive and ending before the horizon
             due = alive & (contract_end < c.end).to_numpy()
             if not due.any():
@@ -508,7 +750,9 @@ class World:
             window_hi = (contract_end - pd.Timedelta(days=21)).to_numpy()
             cpos = pd.Series(np.arange(len(cust)), index=cust.index)
             tpos = cpos.reindex(t.company_idx).to_numpy()
-            in_win = (t.created_at.to_numpy() >= window_lo[tpos]) & (t.created_at.to_numpy() < window_hi[tpos])  # fmt: skip
+            in_win = (t.created_at.to_numpy() >= window_lo[tpos]) & (
+                t.created_at.to_numpy() < window_hi[tpos]
+            )
             dissat = pd.Series(1 - t.p_satisfied[in_win].to_numpy()).groupby(tpos[in_win]).mean()
             d = dissat.reindex(np.arange(len(cust))).fillna(0.25).to_numpy()
             p = np.clip(CHURN_BASE + CHURN_DISSAT * (d - 0.25), 0.02, 0.6)
@@ -522,16 +766,29 @@ class World:
         # a renewal attempt for a churning customer is a lost deal at the renewal date
         deals = deals[deals.contract_start < c.end].reset_index(drop=True)
         lead = rng.integers(15, 60, len(deals))
-        deals["created_at"] = _secs(deals.contract_start - pd.to_timedelta(lead, unit="D") + pd.to_timedelta(rng.integers(0, 86400, len(deals)), unit="s"))  # fmt: skip
-        deals["close_at"] = deals.contract_start + pd.to_timedelta(rng.integers(9 * 3600, 17 * 3600, len(deals)), unit="s")  # fmt: skip
+        deals["created_at"] = _secs(
+            deals.contract_start
+            - pd.to_timedelta(lead, unit="D")
+            + pd.to_timedelta(rng.integers(0, 86400, len(deals)), unit="s")
+        )
+        deals["close_at"] = deals.contract_start + pd.to_timedelta(
+            rng.integers(9 * 3600, 17 * 3600, len(deals)), unit="s"
+        )
         # non-customers: one lost deal each for half of them
         non = comp[~comp.is_customer & (rng.random(len(comp)) < 0.5)]
         lost_created = non.created_at + pd.to_timedelta(rng.integers(10, 120, len(non)), unit="D")
-        lost = pd.DataFrame({
-            "company_idx": non.index.to_numpy(), "contract_start": pd.NaT, "contract_end": pd.NaT,
-            "amount": np.round(SEGMENT_ACV[non.segment_idx] * 0.8, 2), "won": False, "renewal_no": 0,
-            "created_at": lost_created.to_numpy(), "close_at": (lost_created + pd.Timedelta(days=30)).to_numpy(),
-        })  # fmt: skip
+        lost = pd.DataFrame(
+            {
+                "company_idx": non.index.to_numpy(),
+                "contract_start": pd.NaT,
+                "contract_end": pd.NaT,
+                "amount": np.round(SEGMENT_ACV[non.segment_idx] * 0.8, 2),
+                "won": False,
+                "renewal_no": 0,
+                "created_at": lost_created.to_numpy(),
+                "close_at": (lost_created + pd.Timedelta(days=30)).to_numpy(),
+            }
+        )
         lost = lost[lost.created_at < c.end]
         deals = pd.concat([deals.drop(columns="alive_before"), lost], ignore_index=True)
         deals = deals.sort_values(["created_at", "company_idx"], ignore_index=True)
@@ -553,18 +810,39 @@ class World:
         n = len(t)
         parts = []
 
-        def add(mask, ts, updater, via, kind, field=None, value=None, prev=None, author=None, public=None, body=None, seq=0):  # fmt: skip
+        def add(
+            mask,
+            ts,
+            updater,
+            via,
+            kind,
+            field=None,
+            value=None,
+            prev=None,
+            author=None,
+            public=None,
+            body=None,
+            seq=0,
+        ):
             idx = np.flatnonzero(mask)
-            parts.append(pd.DataFrame({
-                "ticket_idx": idx, "ts": ts[idx] if isinstance(ts, np.ndarray) else ts.to_numpy()[idx],
-                "seq": seq, "updater_id": np.broadcast_to(updater, n)[idx],
-                "via": np.broadcast_to(via, n)[idx], "child_type": kind,
-                "field": field, "value": None if value is None else np.broadcast_to(value, n)[idx],
-                "previous_value": None if prev is None else np.broadcast_to(prev, n)[idx],
-                "author_id": None if author is None else np.broadcast_to(author, n)[idx],
-                "public": None if public is None else np.broadcast_to(public, n)[idx],
-                "body": body,
-            }))  # fmt: skip
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "ticket_idx": idx,
+                        "ts": ts[idx] if isinstance(ts, np.ndarray) else ts.to_numpy()[idx],
+                        "seq": seq,
+                        "updater_id": np.broadcast_to(updater, n)[idx],
+                        "via": np.broadcast_to(via, n)[idx],
+                        "child_type": kind,
+                        "field": field,
+                        "value": None if value is None else np.broadcast_to(value, n)[idx],
+                        "previous_value": None if prev is None else np.broadcast_to(prev, n)[idx],
+                        "author_id": None if author is None else np.broadcast_to(author, n)[idx],
+                        "public": None if public is None else np.broadcast_to(public, n)[idx],
+                        "body": body,
+                    }
+                )
+            )
 
         all_ = np.ones(n, bool)
         req = t.requester_id.to_numpy()
@@ -575,14 +853,53 @@ class World:
         add(all_, created, req, via, "Create", "status", "new", seq=0)
         add(all_, created, req, via, "Create", "priority", t.priority.to_numpy(), seq=1)
         add(all_, created, req, via, "Create", "group_id", t.group_id.astype(str).to_numpy(), seq=2)
-        add(all_, created, req, via, "Create", "assignee_id", t.assignee_id.astype(str).to_numpy(), seq=3)  # fmt: skip
-        add(all_, created, req, via, "Comment", author=req, public=True, body="Customer request", seq=4)  # fmt: skip
+        add(
+            all_,
+            created,
+            req,
+            via,
+            "Create",
+            "assignee_id",
+            t.assignee_id.astype(str).to_numpy(),
+            seq=3,
+        )
+        add(
+            all_,
+            created,
+            req,
+            via,
+            "Comment",
+            author=req,
+            public=True,
+            body="Customer request",
+            seq=4,
+        )
         # internal note before the first public reply
         fr = t.first_reply_at
         note_ts = _secs(created + (fr.fillna(t.solved_at) - created) / 2)
-        add(t.has_internal_note.to_numpy(), note_ts, agent, "Web form", "Comment", author=agent, public=False, body="Internal note", seq=0)  # fmt: skip
+        add(
+            t.has_internal_note.to_numpy(),
+            note_ts,
+            agent,
+            "Web form",
+            "Comment",
+            author=agent,
+            public=False,
+            body="Internal note",
+            seq=0,
+        )
         has_reply = fr.notna().to_numpy()
-        add(has_reply, fr, agent, "Web form", "Comment", author=agent, public=True, body="Agent reply", seq=0)  # fmt: skip
+        add(
+            has_reply,
+            fr,
+            agent,
+            "Web form",
+            "Comment",
+            author=agent,
+            public=True,
+            body="Agent reply",
+            seq=0,
+        )
         add(has_reply, fr, agent, "Web form", "Change", "status", "pending", "new", seq=1)
         # extra rounds between first reply and solve: customer writes back, agent answers
         extra = t.n_public_replies.to_numpy() - 1
@@ -591,19 +908,68 @@ class World:
             m = extra >= k
             cust_ts = _secs(fr + span * ((k - 0.5) / (extra.clip(1) + 0.5)))
             ag_ts = _secs(fr + span * (k / (extra.clip(1) + 0.5)))
-            add(m, cust_ts, req, via, "Comment", author=req, public=True, body="Customer follow-up", seq=0)  # fmt: skip
+            add(
+                m,
+                cust_ts,
+                req,
+                via,
+                "Comment",
+                author=req,
+                public=True,
+                body="Customer follow-up",
+                seq=0,
+            )
             add(m, cust_ts, req, via, "Change", "status", "open", "pending", seq=1)
-            add(m, ag_ts, agent, "Web form", "Comment", author=agent, public=True, body="Agent reply", seq=0)  # fmt: skip
+            add(
+                m,
+                ag_ts,
+                agent,
+                "Web form",
+                "Comment",
+                author=agent,
+                public=True,
+                body="Agent reply",
+                seq=0,
+            )
             add(m, ag_ts, agent, "Web form", "Change", "status", "pending", "open", seq=1)
         prev_solve = np.where(has_reply, "pending", "new")
         add(all_, t.solved_at, agent, "Web form", "Change", "status", "solved", prev_solve)
         ro = t.is_reopened.to_numpy()
-        add(ro, t.reopened_at, req, via, "Comment", author=req, public=True, body="Still broken", seq=0)  # fmt: skip
+        add(
+            ro,
+            t.reopened_at,
+            req,
+            via,
+            "Comment",
+            author=req,
+            public=True,
+            body="Still broken",
+            seq=0,
+        )
         add(ro, t.reopened_at, req, via, "Change", "status", "open", "solved", seq=1)
-        add(ro, t.reply2_at, agent, "Web form", "Comment", author=agent, public=True, body="Agent reply", seq=0)  # fmt: skip
+        add(
+            ro,
+            t.reply2_at,
+            agent,
+            "Web form",
+            "Comment",
+            author=agent,
+            public=True,
+            body="Agent reply",
+            seq=0,
+        )
         add(ro, t.reply2_at, agent, "Web form", "Change", "status", "pending", "open", seq=1)
         add(ro, t.solved2_at, agent, "Web form", "Change", "status", "solved", "pending")
-        add(all_, t.closed_at, SYSTEM_USER, "Closed by automation", "Change", "status", "closed", "solved")  # fmt: skip
+        add(
+            all_,
+            t.closed_at,
+            SYSTEM_USER,
+            "Closed by automation",
+            "Change",
+            "status",
+            "closed",
+            "solved",
+        )
         # dirty: deleted tickets (a status change to "deleted" a few days after creation)
         deleted = rng.random(n) < c.dirty_rate
         del_ts = _secs(created + pd.to_timedelta(rng.uniform(1, 10, n) * 86400, unit="s"))
@@ -615,16 +981,26 @@ class World:
         ev = ev[(cut.isna() | (ev.ts < cut)).to_numpy()]
         d = np.flatnonzero(deleted & (del_ts < c.end).to_numpy())
         last_status = ev[ev.field == "status"].groupby("ticket_idx").value.last()
-        dele = pd.DataFrame({
-            "ticket_idx": d, "ts": del_ts.to_numpy()[d], "seq": 9, "updater_id": agent[d], "via": "Web form",
-            "child_type": "Change", "field": "status", "value": "deleted",
-            "previous_value": last_status.reindex(d).to_numpy(),
-        })  # fmt: skip
+        dele = pd.DataFrame(
+            {
+                "ticket_idx": d,
+                "ts": del_ts.to_numpy()[d],
+                "seq": 9,
+                "updater_id": agent[d],
+                "via": "Web form",
+                "child_type": "Change",
+                "field": "status",
+                "value": "deleted",
+                "previous_value": last_status.reindex(d).to_numpy(),
+            }
+        )
         ev = pd.concat([ev, dele], ignore_index=True)
         ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
         ev = ev.sort_values(["ts", "ticket_idx", "seq"], kind="stable", ignore_index=True)
         # audit = all children of one ticket at one instant by one updater
-        key = ev.ticket_idx.astype(np.int64) * 10**11 + ev.ts.astype("datetime64[s, UTC]").astype("int64")
+        key = ev.ticket_idx.astype(np.int64) * 10**11 + ev.ts.astype("datetime64[s, UTC]").astype(
+            "int64"
+        )
         new_audit = np.r_[True, key.to_numpy()[1:] != key.to_numpy()[:-1]]
         ev["audit_id"] = 900_000_000_000 + np.cumsum(new_audit)
         ev["child_id"] = 950_000_000_000 + np.arange(len(ev))
@@ -636,11 +1012,18 @@ class World:
     def _build_surveys(self) -> None:
         c, rng = self.config, _rng(self.config.seed, "surveys")
         ids = _ids(rng, "SV_", 3)
-        self.surveys = pd.DataFrame({
-            "survey_id": ids, "kind": ["csat", "nps", "enps"],
-            "name": ["Post-ticket CSAT", "Customer relationship NPS", "Employee engagement pulse"],
-            "created_at": [c.start - pd.Timedelta(days=d) for d in (90, 120, 60)],
-        })  # fmt: skip
+        self.surveys = pd.DataFrame(
+            {
+                "survey_id": ids,
+                "kind": ["csat", "nps", "enps"],
+                "name": [
+                    "Post-ticket CSAT",
+                    "Customer relationship NPS",
+                    "Employee engagement pulse",
+                ],
+                "created_at": [c.start - pd.Timedelta(days=d) for d in (90, 120, 60)],
+            }
+        )
         parts = []
         # post-ticket CSAT + CES: 40% of solved tickets answer, 0.2-3 days after the last solve
         t = self.tickets
@@ -648,13 +1031,28 @@ class World:
         ans = (rng.random(len(t)) < 0.4) & t.deleted_at.isna().to_numpy()
         rec = _secs(last_solve + pd.to_timedelta(rng.uniform(0.2, 3, len(t)) * 86400, unit="s"))
         sat = rng.random(len(t)) < t.p_satisfied.to_numpy()
-        csat = np.where(sat, rng.choice([4, 5], len(t), p=[0.55, 0.45]), rng.choice([1, 2, 3], len(t), p=[0.3, 0.3, 0.4]))  # fmt: skip
-        ces = np.clip(np.round(np.where(sat, rng.normal(5.8, 0.9, len(t)), rng.normal(3.2, 1.2, len(t)))), 1, 7).astype(int)  # fmt: skip
+        csat = np.where(
+            sat,
+            rng.choice([4, 5], len(t), p=[0.55, 0.45]),
+            rng.choice([1, 2, 3], len(t), p=[0.3, 0.3, 0.4]),
+        )
+        ces = np.clip(
+            np.round(np.where(sat, rng.normal(5.8, 0.9, len(t)), rng.normal(3.2, 1.2, len(t)))),
+            1,
+            7,
+        ).astype(int)
         m = ans & (rec < c.end).to_numpy()
-        parts.append(pd.DataFrame({
-            "survey_idx": 0, "recorded_at": rec[m].to_numpy(), "ticket_id": t.ticket_id[m].to_numpy(),
-            "q1": csat[m], "q2": ces[m],
-        }))  # fmt: skip
+        parts.append(
+            pd.DataFrame(
+                {
+                    "survey_idx": 0,
+                    "recorded_at": rec[m].to_numpy(),
+                    "ticket_id": t.ticket_id[m].to_numpy(),
+                    "q1": csat[m],
+                    "q2": ces[m],
+                }
+            )
+        )
         # relationship NPS: quarterly, 15% of contacts of companies that are customers then
         comp = self.companies
         quarters = pd.date_range(c.start, c.end, freq="QS", tz="UTC")
@@ -663,14 +1061,25 @@ class World:
             ct = self.contacts
             cust = comp.acquired_at.reindex(ct.company_idx).to_numpy()
             churn = comp.churned_at.reindex(ct.company_idx).to_numpy()
-            ok = ~pd.isna(cust) & (cust < q) & (pd.isna(churn) | (churn > q)) & (rng.random(len(ct)) < 0.15)  # fmt: skip
+            ok = (
+                ~pd.isna(cust)
+                & (cust < q)
+                & (pd.isna(churn) | (churn > q))
+                & (rng.random(len(ct)) < 0.15)
+            )
             rec = q + pd.to_timedelta(rng.uniform(3, 60, ok.sum()) * 86400, unit="s")
             d = dissat.reindex(ct.company_idx[ok]).fillna(0.25).to_numpy()
             score = np.clip(np.round(rng.normal(8.6 - 6 * (d - 0.25) * 2, 2.0)), 0, 10).astype(int)
-            parts.append(pd.DataFrame({
-                "survey_idx": 1, "recorded_at": _secs(rec).to_numpy(),
-                "contact_idx": np.flatnonzero(ok), "q1": score,
-            }))  # fmt: skip
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "survey_idx": 1,
+                        "recorded_at": _secs(rec).to_numpy(),
+                        "contact_idx": np.flatnonzero(ok),
+                        "q1": score,
+                    }
+                )
+            )
         # employee pulse: monthly, every employee employed that day answers with p~0.65
         seg = self.team_segments
         for mi, month in enumerate(self.months):
@@ -680,18 +1089,41 @@ class World:
             take = rng.random(len(act)) < 0.55 + 0.1 * np.tanh(eng)
             a = act[take]
             e = eng[take] + rng.normal(0, 0.7, take.sum())
-            items = np.clip(np.round(3.6 + 0.9 * e[:, None] + rng.normal(0, 0.8, (take.sum(), 5))), 1, 5).astype(int)  # fmt: skip
-            enps = np.clip(np.round(7.4 + 1.8 * e + rng.normal(0, 1.2, take.sum())), 0, 10).astype(int)  # fmt: skip
-            hire = self.periods.groupby("employee_id").hire_date.min().reindex(a.employee_id).to_numpy()
+            items = np.clip(
+                np.round(3.6 + 0.9 * e[:, None] + rng.normal(0, 0.8, (take.sum(), 5))), 1, 5
+            ).astype(int)
+            enps = np.clip(np.round(7.4 + 1.8 * e + rng.normal(0, 1.2, take.sum())), 0, 10).astype(
+                int
+            )
+            hire = (
+                self.periods.groupby("employee_id")
+                .hire_date.min()
+                .reindex(a.employee_id)
+                .to_numpy()
+            )
             tenure_years = (np.datetime64(day) - hire) / np.timedelta64(365, "D")
             band = np.select([tenure_years < 1, tenure_years < 3], ["<1y", "1-3y"], "3y+")
-            rec = month + pd.Timedelta(days=10) + pd.to_timedelta(rng.uniform(0, 10, take.sum()) * 86400, unit="s")  # fmt: skip
-            parts.append(pd.DataFrame({
-                "survey_idx": 2, "recorded_at": _secs(rec).to_numpy(), "team_idx": a.team_idx.to_numpy(),
-                "tenure_band": band, "q1": enps, **{f"q{k + 2}": items[:, k] for k in range(5)},
-            }))  # fmt: skip
+            rec = (
+                month
+                + pd.Timedelta(days=10)
+                + pd.to_timedelta(rng.uniform(0, 10, take.sum()) * 86400, unit="s")
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "survey_idx": 2,
+                        "recorded_at": _secs(rec).to_numpy(),
+                        "team_idx": a.team_idx.to_numpy(),
+                        "tenure_band": band,
+                        "q1": enps,
+                        **{f"q{k + 2}": items[:, k] for k in range(5)},
+                    }
+                )
+            )
         r = pd.concat(parts, ignore_index=True)
-        r = r[r.recorded_at < c.end].sort_values(["recorded_at", "survey_idx"], kind="stable", ignore_index=True)  # fmt: skip
+        r = r[r.recorded_at < c.end].sort_values(
+            ["recorded_at", "survey_idx"], kind="stable", ignore_index=True
+        )
         r["response_id"] = _ids(rng, "R_", len(r))
         r["duration"] = rng.integers(30, 600, len(r))
         self.responses = r

@@ -35,8 +35,16 @@ DRIFT_DAYS = (
 )
 SENTIMENTS = np.array(["positive", "neutral", "negative"])
 OBJECT_TYPES = ("companies", "contacts", "deals")
-GROUPS = {"companies": "companyinformation", "contacts": "contactinformation", "deals": "dealinformation"}  # fmt: skip
-MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}  # fmt: skip
+GROUPS = {
+    "companies": "companyinformation",
+    "contacts": "contactinformation",
+    "deals": "dealinformation",
+}
+MODIFIED = {
+    "companies": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,12 @@ ASSOCIATIONS = {
 
 
 def _error(status: int, message: str, category: str) -> JSONResponse:
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}  # fmt: skip
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+    }
     return JSONResponse(body, status_code=status)
 
 
@@ -171,7 +184,7 @@ def _deals_static(sim: Simulator) -> pd.DataFrame:
     start, end = (pd.to_datetime(d[c], utc=True) for c in ("contract_start", "contract_end"))
     company = pd.Series(w.companies.name.to_numpy()[d.company_idx])
     kind = ("Renewal " + d.renewal_no.astype(str)).where(d.renewal_no > 0, "New Business")
-    closedate = _dirty(sim, "deals.offset_closedate", iso_ms(d.close_at), iso_offset(d.close_at))  # fmt: skip
+    closedate = _dirty(sim, "deals.offset_closedate", iso_ms(d.close_at), iso_offset(d.close_at))
     return pd.DataFrame(
         {
             "id": d.deal_id.to_numpy(),
@@ -198,7 +211,9 @@ def companies_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     c = sim.world.companies
     acquired = (c.acquired_at <= clock).fillna(False).to_numpy(bool)
     modified = c.created_at.where(~acquired, np.maximum(c.created_at, c.acquired_at))
-    drift = (modified >= sim.config.clock0 - pd.Timedelta(days=DRIFT_DAYS)) & (sim.config.dirty_rate > 0)  # fmt: skip
+    drift = (modified >= sim.config.clock0 - pd.Timedelta(days=DRIFT_DAYS)) & (
+        sim.config.dirty_rate > 0
+    )
     sentiment = SENTIMENTS[c.company_id.to_numpy() % len(SENTIMENTS)]
     return _finish(
         _companies_static(sim),
@@ -358,7 +373,14 @@ def _filter_mask(view: pd.DataFrame, object_type: str, f: dict) -> np.ndarray:
     if op == "BETWEEN":
         lo, hi = _value(kind, f["value"]), _value(kind, f["highValue"])
         return has & ((col >= lo) & (col <= hi)).fillna(False).to_numpy(bool)
-    compare = {"EQ": "__eq__", "NEQ": "__ne__", "LT": "__lt__", "LTE": "__le__", "GT": "__gt__", "GTE": "__ge__"}  # fmt: skip
+    compare = {
+        "EQ": "__eq__",
+        "NEQ": "__ne__",
+        "LT": "__lt__",
+        "LTE": "__le__",
+        "GT": "__gt__",
+        "GTE": "__ge__",
+    }
     if op not in compare:
         raise ValueError(f"Unsupported operator {op!r}")
     result = getattr(col, compare[op])(_value(kind, f["value"]))
@@ -442,7 +464,9 @@ def routes(sim: Simulator) -> list[Route]:
         results = _records(page, object_type, _selected(object_type, requested, sim))
         to_types = [t for t in q.get("associations", "").split(",") if t]
         if to_types:
-            for rec, assoc in zip(results, _embedded(sim, object_type, page.id.to_numpy(), to_types), strict=True):  # fmt: skip
+            for rec, assoc in zip(
+                results, _embedded(sim, object_type, page.id.to_numpy(), to_types), strict=True
+            ):
                 if assoc:
                     rec["associations"] = assoc
         out: dict = {"results": results}
@@ -511,7 +535,10 @@ def routes(sim: Simulator) -> list[Route]:
             from_ids = pairs.from_id.to_numpy()
             for item in inputs:
                 key = int(item["id"])
-                lo, hi = np.searchsorted(from_ids, key, "left"), np.searchsorted(from_ids, key, "right")  # fmt: skip
+                lo, hi = (
+                    np.searchsorted(from_ids, key, "left"),
+                    np.searchsorted(from_ids, key, "right"),
+                )
                 if hi > lo:
                     to = [
                         {

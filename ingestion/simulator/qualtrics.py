@@ -73,22 +73,46 @@ ITEMS = (
 QUESTIONS: dict[str, list[Question]] = {
     "csat": [
         Question(
-            "How satisfied were you with the support you received?", "SAVR", "q1",
-            ("Very dissatisfied", "Dissatisfied", "Neither satisfied nor dissatisfied", "Satisfied", "Very satisfied"),
+            "How satisfied were you with the support you received?",
+            "SAVR",
+            "q1",
+            (
+                "Very dissatisfied",
+                "Dissatisfied",
+                "Neither satisfied nor dissatisfied",
+                "Satisfied",
+                "Very satisfied",
+            ),
             (6, 0),
         ),
         Question(
-            "How easy was it to get your issue resolved?", "SAVR", "q2",
-            ("Very difficult", "Difficult", "Somewhat difficult", "Neither easy nor difficult", "Somewhat easy", "Easy", "Very easy"),
+            "How easy was it to get your issue resolved?",
+            "SAVR",
+            "q2",
+            (
+                "Very difficult",
+                "Difficult",
+                "Somewhat difficult",
+                "Neither easy nor difficult",
+                "Somewhat easy",
+                "Easy",
+                "Very easy",
+            ),
             (8, 0),
         ),
     ],
-    "nps": [Question("How likely is it that you would recommend us to a friend or colleague?", "NPS", "q1")],
+    "nps": [
+        Question(
+            "How likely is it that you would recommend us to a friend or colleague?", "NPS", "q1"
+        )
+    ],
     "enps": [
-        Question("How likely is it that you would recommend working here to a friend?", "NPS", "q1"),
+        Question(
+            "How likely is it that you would recommend working here to a friend?", "NPS", "q1"
+        ),
         *(Question(text, "SAHR", f"q{k + 2}", AGREE, (9,)) for k, text in enumerate(ITEMS)),
     ],
-}  # fmt: skip
+}
 EMBEDDED = {
     "csat": ["ticket_id"],
     "nps": ["recipientEmail", "recipientFirstName", "recipientLastName"],
@@ -107,7 +131,9 @@ def _ok(result: Any) -> JSONResponse:
 
 
 def _error(code: int, status: str, error_code: str, message: str) -> JSONResponse:
-    meta = _meta(f"{code} - {status}") | {"error": {"errorCode": error_code, "errorMessage": message}}  # fmt: skip
+    meta = _meta(f"{code} - {status}") | {
+        "error": {"errorCode": error_code, "errorMessage": message}
+    }
     return JSONResponse({"meta": meta}, status_code=code)
 
 
@@ -272,13 +298,20 @@ def _responses(sim: Simulator) -> list[dict]:
                 labels[qid] = q.label(value)
                 if q.selector == "NPS":
                     group = 1 if value <= 6 else 2 if value <= 8 else 3
-                    values[f"{qid}_NPS_GROUP"], labels[f"{qid}_NPS_GROUP"] = group, NPS_GROUPS[group]  # fmt: skip
+                    values[f"{qid}_NPS_GROUP"], labels[f"{qid}_NPS_GROUP"] = (
+                        group,
+                        NPS_GROUPS[group],
+                    )
         if kind == "csat" and not dirt["missing_ticket"][i]:
             values["ticket_id"] = str(int(row.ticket_id))
         elif kind == "nps":
             c = contacts.iloc[int(row.contact_idx)]
             email = f"  {c.email.upper()} " if dirt["email_noise"][i] else c.email
-            values |= {"recipientEmail": email, "recipientFirstName": c.first_name, "recipientLastName": c.last_name}  # fmt: skip
+            values |= {
+                "recipientEmail": email,
+                "recipientFirstName": c.first_name,
+                "recipientLastName": c.last_name,
+            }
         elif kind == "enps":
             t = teams.iloc[int(row.team_idx)]
             values |= {"department": t.department, "team": t.team, "tenure_band": row.tenure_band}
@@ -362,7 +395,9 @@ def _file(sim: Simulator, job: dict) -> Response:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"{job['name']}.json", body)
     disposition = f"attachment; filename={quote_plus(job['name'])}.zip"
-    return Response(buf.getvalue(), media_type="application/zip", headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        buf.getvalue(), media_type="application/zip", headers={"Content-Disposition": disposition}
+    )
 
 
 # ---- routes ------------------------------------------------------------------------

@@ -128,6 +128,7 @@ def create_app(sim: Simulator) -> Starlette:
         Route("/requests", requests_, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["POST"]),
     ]
+
     async def count_and_fault(request: Request, call_next):
         path = request.url.path
         vendor = path.split("/", 2)[1] if path.count("/") >= 1 else ""
@@ -173,7 +174,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(sim: Simulator, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
+def serve_in_thread(
+    sim: Simulator, host: str = "127.0.0.1", port: int | None = None
+) -> Iterator[str]:
     """Run the app under uvicorn in a background thread; yields the base URL."""
     import uvicorn
 

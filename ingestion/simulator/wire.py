@@ -44,4 +44,7 @@ def absolute(request: Request, **params) -> str:
 
 def nulls(values: list) -> list:
     """NaN/NaT -> None for JSON."""
-    return [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT) else v for v in values]
+    return [
+        None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT) else v
+        for v in values
+    ]

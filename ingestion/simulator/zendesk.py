@@ -59,9 +59,13 @@ def _ticket_static(sim: Simulator) -> pd.DataFrame:
     t = sim.world.tickets
     n = len(t)
     created = iso_z(t.created_at)
-    created = created.where(~dirty_mask(sim, "zendesk.tickets.offset_ts", n), iso_offset(t.created_at))  # fmt: skip
+    created = created.where(
+        ~dirty_mask(sim, "zendesk.tickets.offset_ts", n), iso_offset(t.created_at)
+    )
     prio = t.priority.where(~dirty_mask(sim, "zendesk.tickets.unknown_priority", n), "critical")
-    org = t.organization_id.astype("Int64").where(~dirty_mask(sim, "zendesk.tickets.missing_org", n))  # fmt: skip
+    org = t.organization_id.astype("Int64").where(
+        ~dirty_mask(sim, "zendesk.tickets.missing_org", n)
+    )
     drift_from = sim.config.clock0 - pd.Timedelta(days=DRIFT_DAYS)
     return pd.DataFrame(
         {
@@ -153,7 +157,15 @@ def _ticket_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[d
             "updated_at": upd,
         }
         if s.has_drift:
-            rec["custom_status_id"] = 360000300000 + ["new", "open", "pending", "hold", "solved", "closed", "deleted"].index(status)  # fmt: skip
+            rec["custom_status_id"] = 360000300000 + [
+                "new",
+                "open",
+                "pending",
+                "hold",
+                "solved",
+                "closed",
+                "deleted",
+            ].index(status)
         out.append(rec)
     return out
 
@@ -236,7 +248,20 @@ def _time_export(request: Request, epochs: np.ndarray, key: str, render) -> JSON
 def _events_json(sim: Simulator, audits: pd.DataFrame, comments: bool) -> list[dict]:
     ev = sim.world.ticket_events
     out = []
-    cols = {c: ev[c].to_numpy() for c in ("child_id", "child_type", "field", "value", "previous_value", "author_id", "public", "body", "via")}  # fmt: skip
+    cols = {
+        c: ev[c].to_numpy()
+        for c in (
+            "child_id",
+            "child_type",
+            "field",
+            "value",
+            "previous_value",
+            "author_id",
+            "public",
+            "body",
+            "via",
+        )
+    }
     created = iso_z(audits.ts).to_numpy()
     for a, created_at in zip(audits.itertuples(index=False), created, strict=True):
         children = []
@@ -274,7 +299,13 @@ def _events_json(sim: Simulator, audits: pd.DataFrame, comments: bool) -> list[d
                 "updater_id": int(a.updater_id),
                 "via": a.via,
                 "event_type": "Audit",
-                "system": {"client": "Mozilla/5.0", "location": None, "latitude": None, "longitude": None, "ip_address": None},  # fmt: skip
+                "system": {
+                    "client": "Mozilla/5.0",
+                    "location": None,
+                    "latitude": None,
+                    "longitude": None,
+                    "ip_address": None,
+                },
                 "metadata": {},
                 "child_events": children,
             }
@@ -295,7 +326,9 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     ct = w.contacts
     acq = w.companies.acquired_at.reindex(ct.company_idx).to_numpy()
     ok = ~pd.isna(acq)
-    created = pd.Series(np.where(ok, np.maximum(ct.created_at.to_numpy(), acq), pd.NaT)).astype("datetime64[us, UTC]")  # fmt: skip
+    created = pd.Series(np.where(ok, np.maximum(ct.created_at.to_numpy(), acq), pd.NaT)).astype(
+        "datetime64[us, UTC]"
+    )
     noisy = dirty_mask(sim, "zendesk.users.email_noise", len(ct))
     email = ct.email.where(~noisy, "  " + ct.email.str.upper() + " ")
     end_users = pd.DataFrame(
@@ -318,8 +351,12 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     horizon = _day_utc(pd.Series([sim.config.end.tz_localize(None)]))[0]
     last = seen.sort_values("from_at").groupby("employee_id").last()
     first = seen.groupby("employee_id").from_at.min()
-    changes = pd.concat([seen[["employee_id", "from_at"]].rename(columns={"from_at": "changed_at"}),
-                         seen[["employee_id", "to_at"]].rename(columns={"to_at": "changed_at"})])  # fmt: skip
+    changes = pd.concat(
+        [
+            seen[["employee_id", "from_at"]].rename(columns={"from_at": "changed_at"}),
+            seen[["employee_id", "to_at"]].rename(columns={"to_at": "changed_at"}),
+        ]
+    )
     changes = changes[(changes.changed_at <= clock) & (changes.changed_at < horizon)]
     updated = changes.groupby("employee_id").changed_at.max()
     people = w.people.set_index("employee_id").reindex(last.index)
@@ -374,7 +411,9 @@ def _users_json(request: Request, rows: pd.DataFrame) -> list[dict]:
                 "active": bool(r.active),
                 "suspended": False,
                 "organization_id": None if pd.isna(r.organization_id) else int(r.organization_id),
-                "default_group_id": None if pd.isna(r.default_group_id) else int(r.default_group_id),  # fmt: skip
+                "default_group_id": None
+                if pd.isna(r.default_group_id)
+                else int(r.default_group_id),
                 "time_zone": calendar.SCHEDULE_RAILS_TZ,
                 "locale": "en-US",
                 "tags": [],
@@ -429,10 +468,19 @@ def _groups(sim: Simulator) -> list[dict]:
     teams = sim.world.teams
     created = (sim.config.start - pd.Timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
-        {"id": int(g), "name": name, "description": "", "default": False, "deleted": False,
-         "is_public": True, "created_at": created, "updated_at": created}
-        for g, name in zip(teams.group_id, teams.team, strict=True) if g
-    ]  # fmt: skip
+        {
+            "id": int(g),
+            "name": name,
+            "description": "",
+            "default": False,
+            "deleted": False,
+            "is_public": True,
+            "created_at": created,
+            "updated_at": created,
+        }
+        for g, name in zip(teams.group_id, teams.team, strict=True)
+        if g
+    ]
 
 
 def _schedule(sim: Simulator) -> dict:
@@ -450,7 +498,12 @@ def _schedule(sim: Simulator) -> dict:
 def _holidays(sim: Simulator) -> list[dict]:
     c = sim.config
     return [
-        {"id": h["id"], "name": h["name"], "start_date": h["start_date"].isoformat(), "end_date": h["end_date"].isoformat()}  # fmt: skip
+        {
+            "id": h["id"],
+            "name": h["name"],
+            "start_date": h["start_date"].isoformat(),
+            "end_date": h["end_date"].isoformat(),
+        }
         for h in calendar.holidays(c.start.year - 1, c.end.year + 1)
     ]
 
@@ -478,20 +531,34 @@ def routes(sim: Simulator) -> list[Route]:
         return endpoint
 
     def tickets(request: Request):
-        return _cursor_export(request, tickets_view(sim), "tickets", lambda rows: _ticket_json(sim, request, rows))  # fmt: skip
+        return _cursor_export(
+            request, tickets_view(sim), "tickets", lambda rows: _ticket_json(sim, request, rows)
+        )
 
     def users(request: Request):
-        return _cursor_export(request, users_view(sim), "users", lambda rows: _users_json(request, rows))  # fmt: skip
+        return _cursor_export(
+            request, users_view(sim), "users", lambda rows: _users_json(request, rows)
+        )
 
     def ticket_events(request: Request):
         a = _audits(sim)
         a = a[a.ts <= sim.clock]
         comments = request.query_params.get("include", "") == "comment_events"
-        return _time_export(request, a.epoch.to_numpy(), "ticket_events", lambda lo, hi: _events_json(sim, a.iloc[lo:hi], comments))  # fmt: skip
+        return _time_export(
+            request,
+            a.epoch.to_numpy(),
+            "ticket_events",
+            lambda lo, hi: _events_json(sim, a.iloc[lo:hi], comments),
+        )
 
     def organizations(request: Request):
         o = orgs_view(sim)
-        return _time_export(request, o.epoch.to_numpy(), "organizations", lambda lo, hi: _org_json(request, o.iloc[lo:hi]))  # fmt: skip
+        return _time_export(
+            request,
+            o.epoch.to_numpy(),
+            "organizations",
+            lambda lo, hi: _org_json(request, o.iloc[lo:hi]),
+        )
 
     def groups(request: Request):
         q = request.query_params
@@ -506,13 +573,17 @@ def routes(sim: Simulator) -> list[Route]:
                 return _bad("page[after] is invalid")
         page = items[lo : lo + size]
         has_more = lo + size < len(items)
-        after_cursor = base64.urlsafe_b64encode(str(lo + size).encode()).decode() if has_more else None  # fmt: skip
+        after_cursor = (
+            base64.urlsafe_b64encode(str(lo + size).encode()).decode() if has_more else None
+        )
         return JSONResponse(
             {
                 "groups": page,
                 "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
                 "links": {
-                    "next": absolute(request, **{"page[size]": size, "page[after]": after_cursor}) if has_more else None,  # fmt: skip
+                    "next": absolute(request, **{"page[size]": size, "page[after]": after_cursor})
+                    if has_more
+                    else None,
                     "prev": None,
                 },
             }
@@ -523,12 +594,16 @@ def routes(sim: Simulator) -> list[Route]:
 
     def schedule(request: Request):
         if int(request.path_params["id"]) != calendar.SCHEDULE_ID:
-            return JSONResponse({"error": "RecordNotFound", "description": "Not found"}, status_code=404)  # fmt: skip
+            return JSONResponse(
+                {"error": "RecordNotFound", "description": "Not found"}, status_code=404
+            )
         return JSONResponse({"schedule": _schedule(sim)})
 
     def holidays(request: Request):
         if int(request.path_params["id"]) != calendar.SCHEDULE_ID:
-            return JSONResponse({"error": "RecordNotFound", "description": "Not found"}, status_code=404)  # fmt: skip
+            return JSONResponse(
+                {"error": "RecordNotFound", "description": "Not found"}, status_code=404
+            )
         return JSONResponse({"holidays": _holidays(sim)})
 
     table = {

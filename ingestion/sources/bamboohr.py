@@ -22,10 +22,24 @@ from dlt.sources.helpers import requests
 
 INITIAL_SINCE = "2011-06-05T00:00:00Z"  # BambooHR tracks changes from this date on
 EMPLOYEE_FIELDS = [
-    "employeeNumber", "firstName", "lastName", "displayName", "workEmail", "hireDate",
-    "originalHireDate", "terminationDate", "status", "department", "division", "jobTitle",
-    "supervisor", "location", "dateOfBirth", "payRate", "lastChanged",
-]  # fmt: skip
+    "employeeNumber",
+    "firstName",
+    "lastName",
+    "displayName",
+    "workEmail",
+    "hireDate",
+    "originalHireDate",
+    "terminationDate",
+    "status",
+    "department",
+    "division",
+    "jobTitle",
+    "supervisor",
+    "location",
+    "dateOfBirth",
+    "payRate",
+    "lastChanged",
+]
 TEXT_CURSOR = {"lastChanged": {"data_type": "text"}}
 
 

@@ -21,7 +21,11 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers import requests
 
-MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}  # fmt: skip
+MODIFIED = {
+    "companies": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
 SEARCH_PAGE = 200  # the search API's maximum page size
 BATCH_SIZE = 100  # deals per association batch read
 INITIAL_MODIFIED = "1970-01-01T00:00:00.000Z"  # first run: everything

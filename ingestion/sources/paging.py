@@ -16,7 +16,9 @@ class LinkUntilFlagPaginator(JSONLinkPaginator):
     even on the last page; `end_of_stream: true` is the only end signal.
     """
 
-    def __init__(self, next_url_path: str, stop_path: str = "end_of_stream", stop_when: bool = True):
+    def __init__(
+        self, next_url_path: str, stop_path: str = "end_of_stream", stop_when: bool = True
+    ):
         super().__init__(next_url_path=next_url_path)
         self.stop_path = jsonpath.compile_path(stop_path)
         self.stop_when = stop_when

@@ -26,7 +26,9 @@ from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 JSON_COLUMNS = ("values", "labels", "displayedFields", "displayedValues")
 
 
-def _export(session: Any, url: str, start: str | None, poll_seconds: float, timeout: float) -> list[dict]:  # fmt: skip
+def _export(
+    session: Any, url: str, start: str | None, poll_seconds: float, timeout: float
+) -> list[dict]:
     """Start a JSON export at `url`, poll it to completion, download and unzip it."""
     body: dict[str, Any] = {"format": "json", "compress": True}
     if start:
@@ -135,7 +137,13 @@ def qualtrics_source(
         cursors: dict[str, dict] = dlt.current.resource_state().setdefault("cursors", {})
         for survey in page:
             sid, cursor = survey["id"], cursors.get(survey["id"], {})
-            exported = _export(session, f"{base_url}/surveys/{sid}/export-responses", cursor.get("last"), poll_seconds, export_timeout_seconds)  # fmt: skip
+            exported = _export(
+                session,
+                f"{base_url}/surveys/{sid}/export-responses",
+                cursor.get("last"),
+                poll_seconds,
+                export_timeout_seconds,
+            )
             rows = [
                 {"survey_id": sid, "recordedDate": r["values"]["recordedDate"], **r}
                 for r in exported

@@ -23,7 +23,11 @@ def _iso_to_epoch(value: Any) -> int:
 
 def _export(path: str, data_key: str, cursor: str, next_url: str, **extra: Any) -> dict:
     """An incremental export resource: `start_time` from the last cursor value seen."""
-    incremental = {"start_param": "start_time", "cursor_path": cursor, "initial_value": INITIAL_EPOCH}  # fmt: skip
+    incremental = {
+        "start_param": "start_time",
+        "cursor_path": cursor,
+        "initial_value": INITIAL_EPOCH,
+    }
     if cursor == "updated_at":  # ISO timestamps on the record, epoch seconds on the wire
         incremental |= {"initial_value": "2000-01-01T00:00:00Z", "convert": _iso_to_epoch}
     return {

@@ -21,11 +21,43 @@ AUTH = (BAMBOOHR_API_KEY, "x")
 JSON = {"Accept": "application/json"}
 BEGINNING = "2011-06-05T00:00:00Z"
 WINDOW_DAYS = 60
-FIELDS = ["firstName", "lastName", "workEmail", "hireDate", "originalHireDate", "terminationDate", "status", "department", "division", "jobTitle", "payRate", "lastChanged"]  # fmt: skip
+FIELDS = [
+    "firstName",
+    "lastName",
+    "workEmail",
+    "hireDate",
+    "originalHireDate",
+    "terminationDate",
+    "status",
+    "department",
+    "division",
+    "jobTitle",
+    "payRate",
+    "lastChanged",
+]
 COLUMNS = {
-    "jobInfo": {"id", "employeeId", "date", "location", "division", "department", "jobTitle", "reportsTo"},
-    "employmentStatus": {"id", "employeeId", "date", "employmentStatus", "terminationTypeId", "terminationReasonId", "terminationRehireId", "terminationRegrettableId", "comment"},
-}  # fmt: skip
+    "jobInfo": {
+        "id",
+        "employeeId",
+        "date",
+        "location",
+        "division",
+        "department",
+        "jobTitle",
+        "reportsTo",
+    },
+    "employmentStatus": {
+        "id",
+        "employeeId",
+        "date",
+        "employmentStatus",
+        "terminationTypeId",
+        "terminationReasonId",
+        "terminationRehireId",
+        "terminationRegrettableId",
+        "comment",
+    },
+}
 
 
 def api(url: str, company: str = BAMBOOHR_COMPANY) -> str:

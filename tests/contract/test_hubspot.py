@@ -20,7 +20,9 @@ STAGES = {"contractsent", "closedwon", "closedlost"}
 
 
 def _search(url: str, object_type: str, body: dict) -> requests.Response:
-    return requests.post(f"{url}/hubspot/crm/v3/objects/{object_type}/search", json=body, headers=AUTH)  # fmt: skip
+    return requests.post(
+        f"{url}/hubspot/crm/v3/objects/{object_type}/search", json=body, headers=AUTH
+    )
 
 
 def _since(object_type: str, iso: str) -> dict:
@@ -75,13 +77,28 @@ def test_list_pages_to_the_end(served, object_type):
 
 def test_list_link_is_absolute_and_keeps_parameters(served):
     _, url = served
-    r = requests.get(f"{url}/hubspot/crm/v3/objects/deals", params={"limit": 5, "properties": "dealstage,amount"}, headers=AUTH)  # fmt: skip
+    r = requests.get(
+        f"{url}/hubspot/crm/v3/objects/deals",
+        params={"limit": 5, "properties": "dealstage,amount"},
+        headers=AUTH,
+    )
     page = r.json()
     nxt = page["paging"]["next"]
-    assert nxt["link"].startswith(f"{url}/hubspot/crm/v3/objects/deals?") and "properties=" in nxt["link"]  # fmt: skip
+    assert (
+        nxt["link"].startswith(f"{url}/hubspot/crm/v3/objects/deals?")
+        and "properties=" in nxt["link"]
+    )
     assert len(page["results"]) == 5
-    assert set(page["results"][0]["properties"]) == {"dealstage", "amount", "hs_object_id", "createdate", "hs_lastmodifieddate"}  # fmt: skip
-    archived = requests.get(f"{url}/hubspot/crm/v3/objects/deals", params={"archived": "true"}, headers=AUTH)  # fmt: skip
+    assert set(page["results"][0]["properties"]) == {
+        "dealstage",
+        "amount",
+        "hs_object_id",
+        "createdate",
+        "hs_lastmodifieddate",
+    }
+    archived = requests.get(
+        f"{url}/hubspot/crm/v3/objects/deals", params={"archived": "true"}, headers=AUTH
+    )
     assert archived.json() == {"results": []}
 
 
@@ -96,11 +113,19 @@ def test_list_embeds_associations(served):
 @pytest.mark.parametrize("object_type", TYPES)
 def test_search_pages_to_the_end(served, object_type):
     sim, url = served
-    body = _since(object_type, "1970-01-01T00:00:00Z") | {"limit": 25, "properties": ["email", "dealstage"]}  # fmt: skip
+    body = _since(object_type, "1970-01-01T00:00:00Z") | {
+        "limit": 25,
+        "properties": ["email", "dealstage"],
+    }
     first = _search(url, object_type, body).json()
     records = _search_all(url, object_type, body)
     ids = [r["id"] for r in records]
-    assert first["total"] == len(ids) == len(set(ids)) == sim.ground_truth()[f"raw_hubspot.{object_type}"]  # fmt: skip
+    assert (
+        first["total"]
+        == len(ids)
+        == len(set(ids))
+        == sim.ground_truth()[f"raw_hubspot.{object_type}"]
+    )
     assert first["paging"]["next"]["after"] == "25"
     modified = [r["properties"][hubspot.MODIFIED[object_type]] for r in records]
     assert modified == sorted(modified)
@@ -176,11 +201,24 @@ def test_deal_company_batch_read(served):
     body = r.json()
     assert r.status_code == 200 and body["status"] == "COMPLETE"
     assert {"startedAt", "completedAt"} <= set(body)
-    embedded = {d["id"]: d["associations"]["companies"]["results"][0]["id"] for d in deals if "associations" in d}  # fmt: skip
+    embedded = {
+        d["id"]: d["associations"]["companies"]["results"][0]["id"]
+        for d in deals
+        if "associations" in d
+    }
     got = {res["from"]["id"]: res["to"] for res in body["results"]}
-    assert set(got) == set(embedded) and len(got) == sim.ground_truth()["raw_hubspot.deal_companies"]  # fmt: skip
+    assert (
+        set(got) == set(embedded) and len(got) == sim.ground_truth()["raw_hubspot.deal_companies"]
+    )
     for deal_id, to in got.items():
-        assert to == [{"toObjectId": int(embedded[deal_id]), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]}]  # fmt: skip
+        assert to == [
+            {
+                "toObjectId": int(embedded[deal_id]),
+                "associationTypes": [
+                    {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}
+                ],
+            }
+        ]
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.3])
@@ -190,7 +228,9 @@ def test_dirty_data(rate):
     sim.config = dataclasses.replace(sim.config, dirty_rate=rate)  # only the API's dirt changes
     with serve_in_thread(sim) as url:
         contacts = _list_all(url, "contacts", properties="email,associatedcompanyid", limit=100)
-        deals = _list_all(url, "deals", properties="closedate,dealstage", associations="companies", limit=100)  # fmt: skip
+        deals = _list_all(
+            url, "deals", properties="closedate,dealstage", associations="companies", limit=100
+        )
         companies = _list_all(url, "companies", properties="hs_csm_sentiment", limit=100)
         defined = requests.get(f"{url}/hubspot/crm/v3/properties/companies", headers=AUTH).json()
     email = [c["properties"]["email"] for c in contacts]
@@ -217,9 +257,13 @@ def test_dirty_data(rate):
     close_at = sim.world.deals.set_index(sim.world.deals.deal_id.astype(str)).close_at
     parsed = pd.to_datetime(pd.Series(closedate), utc=True, format="ISO8601")
     assert (parsed.to_numpy() == close_at.reindex([d["id"] for d in deals]).to_numpy()).all()
-    assert {e.strip().lower() for e in email} == set(sim.world.contacts.email[sim.world.contacts.created_at <= sim.clock])  # fmt: skip
+    assert {e.strip().lower() for e in email} == set(
+        sim.world.contacts.email[sim.world.contacts.created_at <= sim.clock]
+    )
     # drift: exactly the companies modified since DRIFT_DAYS before the first clock
-    drift_from = (sim.config.clock0 - pd.Timedelta(days=hubspot.DRIFT_DAYS)).strftime("%Y-%m-%dT%H:%M:%S")  # fmt: skip
+    drift_from = (sim.config.clock0 - pd.Timedelta(days=hubspot.DRIFT_DAYS)).strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
     for c, s in zip(companies, sentiment, strict=True):
         assert (s is not None) == (c["properties"]["hs_lastmodifieddate"] >= drift_from)
 
@@ -260,7 +304,11 @@ def test_loader_lands_everything_then_only_changes(warehouse):
     _assert_complete(sim, data_dir)
     # a deal open now that closes in the next 60 days
     d = sim.world.deals
-    closing = d[(d.created_at <= sim.clock) & (d.close_at > sim.clock) & (d.close_at <= sim.clock + pd.Timedelta(days=60))]  # fmt: skip
+    closing = d[
+        (d.created_at <= sim.clock)
+        & (d.close_at > sim.clock)
+        & (d.close_at <= sim.clock + pd.Timedelta(days=60))
+    ]
     deal_id = str(closing.deal_id.iloc[0])
     assert _stage(data_dir, deal_id) == "contractsent"
 

@@ -40,7 +40,9 @@ def _export(url: str, survey_id: str, **body) -> tuple[requests.Response, list[d
     assert started["status"] == "inProgress" and started["progressId"].startswith("ES_")
     polls = []
     while not polls or polls[-1]["status"] != "complete":
-        polls.append(_get(url, f"/surveys/{survey_id}/export-responses/{started['progressId']}")["result"])  # fmt: skip
+        polls.append(
+            _get(url, f"/surveys/{survey_id}/export-responses/{started['progressId']}")["result"]
+        )
         assert len(polls) < 10
     assert polls[0] == {"percentComplete": 0.0, "status": "inProgress"}
     assert polls[-1]["percentComplete"] == 100.0 and polls[-1]["fileId"]
@@ -75,7 +77,9 @@ def test_envelope_and_survey_listing_to_the_end(served, monkeypatch):
     while True:
         pages += 1
         ids += [s["id"] for s in page["result"]["elements"]]
-        assert {"id", "name", "ownerId", "lastModified", "creationDate", "isActive"} <= set(page["result"]["elements"][0])  # fmt: skip
+        assert {"id", "name", "ownerId", "lastModified", "creationDate", "isActive"} <= set(
+            page["result"]["elements"][0]
+        )
         nxt = page["result"]["nextPage"]
         if nxt is None:
             break
@@ -132,11 +136,20 @@ def test_survey_definitions(served):
     ]
     assert [len(q["Choices"]) for q in csat] == [5, 7]
     (nps,) = _get(url, f"/survey-definitions/{sv['nps']}/questions")["result"]["elements"]
-    assert nps["Selector"] == "NPS" and [c["Display"] for c in nps["Choices"]] == [str(i) for i in range(11)]  # fmt: skip
+    assert nps["Selector"] == "NPS" and [c["Display"] for c in nps["Choices"]] == [
+        str(i) for i in range(11)
+    ]
     pulse = _get(url, f"/survey-definitions/{sv['enps']}")["result"]
-    assert pulse["SurveyID"] == sv["enps"] and list(pulse["Questions"]) == [f"QID{i}" for i in range(1, 7)]  # fmt: skip
+    assert pulse["SurveyID"] == sv["enps"] and list(pulse["Questions"]) == [
+        f"QID{i}" for i in range(1, 7)
+    ]
     assert pulse["Questions"]["QID1"]["Selector"] == "NPS"
-    embedded = [e["Field"] for f in pulse["SurveyFlow"]["Flow"] if f["Type"] == "EmbeddedData" for e in f["EmbeddedData"]]  # fmt: skip
+    embedded = [
+        e["Field"]
+        for f in pulse["SurveyFlow"]["Flow"]
+        if f["Type"] == "EmbeddedData"
+        for e in f["EmbeddedData"]
+    ]
     assert embedded == ["department", "team", "tenure_band"]
 
 
@@ -152,13 +165,27 @@ def test_export_flow_counts_the_window(served):
         assert len(rows) == len(_recorded(sim, idx, lo, hi)) > 0
         v = rows[0]["values"]
         assert v["recordedDate"].endswith("Z") and len(v["recordedDate"]) == 24  # ms precision
-        assert {"startDate", "endDate", "status", "progress", "duration", "finished", "_recordId"} <= set(v)  # fmt: skip
-        assert {"responseId", "values", "labels", "displayedFields", "displayedValues"} == set(rows[0])  # fmt: skip
+        assert {
+            "startDate",
+            "endDate",
+            "status",
+            "progress",
+            "duration",
+            "finished",
+            "_recordId",
+        } <= set(v)
+        assert {"responseId", "values", "labels", "displayedFields", "displayedValues"} == set(
+            rows[0]
+        )
     # uncompressed: the raw JSON document
     file, rows = _export(url, sim.world.surveys.survey_id[1], compress=False)
     assert file.headers["content-type"] == "application/json"
     assert len(rows) == len(_recorded(sim, 1))
-    nps = next(r["values"] for r in rows if isinstance(r["values"].get("QID1"), int) and 0 <= r["values"]["QID1"] <= 10)  # fmt: skip
+    nps = next(
+        r["values"]
+        for r in rows
+        if isinstance(r["values"].get("QID1"), int) and 0 <= r["values"]["QID1"] <= 10
+    )
     assert nps["QID1_NPS_GROUP"] == (1 if nps["QID1"] <= 6 else 2 if nps["QID1"] <= 8 else 3)
     assert "@" in nps["recipientEmail"]
 
@@ -166,7 +193,9 @@ def test_export_flow_counts_the_window(served):
 def test_start_date_resumes_after_the_clock_moves(served):
     sim, url = served
     ids = sim.world.surveys.survey_id
-    last = {i: max(r["values"]["recordedDate"] for r in _export(url, sid)[1]) for i, sid in ids.items()}  # fmt: skip
+    last = {
+        i: max(r["values"]["recordedDate"] for r in _export(url, sid)[1]) for i, sid in ids.items()
+    }
     before = sum(len(_recorded(sim, i)) for i in ids.index)
     sim.advance(10)
     new = 0
@@ -182,7 +211,18 @@ def test_start_date_resumes_after_the_clock_moves(served):
 def test_employee_pulse_carries_no_identity(served):
     sim, url = served
     _, rows = _export(url, sim.world.surveys.survey_id[2], compress=False)
-    meta = {"startDate", "endDate", "status", "progress", "duration", "finished", "recordedDate", "_recordId", "distributionChannel", "userLanguage"}  # fmt: skip
+    meta = {
+        "startDate",
+        "endDate",
+        "status",
+        "progress",
+        "duration",
+        "finished",
+        "recordedDate",
+        "_recordId",
+        "distributionChannel",
+        "userLanguage",
+    }
     for r in rows:
         extra = {k for k in r["values"] if not k.startswith("QID")} - meta
         assert extra <= {"department", "team", "tenure_band"}
@@ -219,7 +259,9 @@ def test_dirty_data_kinds():
     assert any(a is None for _, a in answers)  # unanswered: the key is omitted, never null
     assert not any(None in v.values() for _, v in rows)
     assert any(k == "csat" and "ticket_id" not in v for k, v in rows)
-    assert any(k == "nps" and v["recipientEmail"] != v["recipientEmail"].strip().lower() for k, v in rows)  # fmt: skip
+    assert any(
+        k == "nps" and v["recipientEmail"] != v["recipientEmail"].strip().lower() for k, v in rows
+    )
 
 
 def test_clean_at_dirty_rate_zero():
@@ -241,11 +283,19 @@ def _distinct(data_dir, table: str, key: str) -> int:
         con.close()
 
 
-KEYS = {"surveys": "id", "survey_questions": "(survey_id, question_id)", "survey_responses": "response_id"}  # fmt: skip
+KEYS = {
+    "surveys": "id",
+    "survey_questions": "(survey_id, question_id)",
+    "survey_responses": "response_id",
+}
 
 
 def _exports_started(sim: Simulator) -> int:
-    return sum(n for k, n in sim.requests.items() if k.startswith("POST ") and k.endswith("/export-responses"))  # fmt: skip
+    return sum(
+        n
+        for k, n in sim.requests.items()
+        if k.startswith("POST ") and k.endswith("/export-responses")
+    )
 
 
 def test_loader_matches_ground_truth_and_loads_only_new_responses(warehouse, monkeypatch):
@@ -267,7 +317,7 @@ def test_loader_matches_ground_truth_and_loads_only_new_responses(warehouse, mon
     (result,) = ingest(["qualtrics"], echo=lambda _: None)
     truth = {k: v for k, v in sim.ground_truth().items() if k.startswith("raw_qualtrics.")}
     assert truth["raw_qualtrics.survey_responses"] > before
-    assert result.row_counts["survey_responses"] == truth["raw_qualtrics.survey_responses"] - before  # fmt: skip
+    assert result.row_counts["survey_responses"] == truth["raw_qualtrics.survey_responses"] - before
     assert {f"raw_qualtrics.{t}": _distinct(data_dir, t, k) for t, k in KEYS.items()} == truth
     assert _exports_started(sim) == 6
 
@@ -285,7 +335,11 @@ def test_loader_matches_ground_truth_and_loads_only_new_responses(warehouse, mon
         ).fetchall()[0][0]
     finally:
         con.close()
-    sent = sum("N/A" in v.values() for v in (d["values"] for d in qsim._responses(sim)) if pd.Timestamp(v["recordedDate"]) <= sim.clock)  # fmt: skip
+    sent = sum(
+        "N/A" in v.values()
+        for v in (d["values"] for d in qsim._responses(sim))
+        if pd.Timestamp(v["recordedDate"]) <= sim.clock
+    )
     assert raw_na == sent
 
 

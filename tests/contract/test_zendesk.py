@@ -54,9 +54,26 @@ def test_ticket_cursor_export_pages_to_the_end(served):
     )
     assert pages == -(-len(view) // 100)  # ceil: exactly as many pages as needed
     assert len(tickets) == len({t["id"] for t in tickets}) == len(view)
-    assert set(last) == {"tickets", "after_url", "after_cursor", "before_url", "before_cursor", "end_of_stream"}  # fmt: skip
+    assert set(last) == {
+        "tickets",
+        "after_url",
+        "after_cursor",
+        "before_url",
+        "before_cursor",
+        "end_of_stream",
+    }
     t = tickets[0]
-    for field in ("id", "status", "created_at", "updated_at", "generated_timestamp", "custom_fields", "fields", "due_at", "via"):  # fmt: skip
+    for field in (
+        "id",
+        "status",
+        "created_at",
+        "updated_at",
+        "generated_timestamp",
+        "custom_fields",
+        "fields",
+        "due_at",
+        "via",
+    ):
         assert field in t
     gts = [t["generated_timestamp"] for t in tickets]
     assert gts == sorted(gts)  # ordered by generated_timestamp
@@ -100,15 +117,30 @@ def test_ticket_events_time_export_with_comment_events(served):
     ids = {e["id"] for e in events}
     assert len(ids) == sim.ground_truth()["raw_zendesk.ticket_events"]
     assert len(events) >= len(ids)  # the time-based export may repeat the boundary second
-    assert pages > 1 and "next_page" in last and "end_time" in last and last["count"] == len(last["ticket_events"])  # fmt: skip
+    assert (
+        pages > 1
+        and "next_page" in last
+        and "end_time" in last
+        and last["count"] == len(last["ticket_events"])
+    )
     comments = [c for e in events for c in e["child_events"] if c["event_type"] == "Comment"]
     assert {c["public"] for c in comments} == {True, False}  # internal notes exist
     assert all({"author_id", "body", "audit_id"} <= set(c) for c in comments)
     changes = [c for e in events for c in e["child_events"] if c["event_type"] == "Change"]
     assert all("previous_value" in c for c in changes)
     # without the sideload, a comment child only says that a comment is there
-    r = requests.get(f"{api(url)}/incremental/ticket_events", params={"start_time": 0, "per_page": 50}, auth=AUTH, timeout=30)  # fmt: skip
-    plain = [c for e in r.json()["ticket_events"] for c in e["child_events"] if c["event_type"] == "Comment"]  # fmt: skip
+    r = requests.get(
+        f"{api(url)}/incremental/ticket_events",
+        params={"start_time": 0, "per_page": 50},
+        auth=AUTH,
+        timeout=30,
+    )
+    plain = [
+        c
+        for e in r.json()["ticket_events"]
+        for c in e["child_events"]
+        if c["event_type"] == "Comment"
+    ]
     assert plain and all("comment_public" in c and "body" not in c for c in plain)
 
 
@@ -124,7 +156,7 @@ def test_users_export_includes_deactivated_agents_and_organizations_export(serve
     assert len(users) == sim.ground_truth()["raw_zendesk.users"]
     agents = [u for u in users if u["role"] == "agent"]
     assert any(not a["active"] for a in agents), "terminated agents are deactivated"
-    orgs, _, last = follow(
+    orgs, _, _last = follow(
         f"{api(url)}/incremental/organizations",
         {"start_time": 0, "per_page": 5},
         "organizations",
@@ -154,10 +186,24 @@ def test_schedule_and_holidays(served):
     (schedule,) = r["schedules"]
     assert schedule["time_zone"] == "Eastern Time (US & Canada)"
     assert {"start_time": 1980, "end_time": 2520} in schedule["intervals"]  # Mon 09:00-18:00
-    hol = requests.get(f"{api(url)}/business_hours/schedules/{schedule['id']}/holidays", auth=AUTH, timeout=10).json()  # fmt: skip
+    hol = requests.get(
+        f"{api(url)}/business_hours/schedules/{schedule['id']}/holidays", auth=AUTH, timeout=10
+    ).json()
     thanksgiving_2025 = [h for h in hol["holidays"] if h["name"] == "Thanksgiving 2025"]
-    assert thanksgiving_2025 == [{"id": thanksgiving_2025[0]["id"], "name": "Thanksgiving 2025", "start_date": "2025-11-27", "end_date": "2025-11-28"}]  # fmt: skip
-    assert requests.get(f"{api(url)}/business_hours/schedules/1/holidays", auth=AUTH, timeout=10).status_code == 404  # fmt: skip
+    assert thanksgiving_2025 == [
+        {
+            "id": thanksgiving_2025[0]["id"],
+            "name": "Thanksgiving 2025",
+            "start_date": "2025-11-27",
+            "end_date": "2025-11-28",
+        }
+    ]
+    assert (
+        requests.get(
+            f"{api(url)}/business_hours/schedules/1/holidays", auth=AUTH, timeout=10
+        ).status_code
+        == 404
+    )
 
 
 def test_exports_require_a_start(served):
