@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 
@@ -40,3 +41,32 @@ def warehouse(tmp_path, monkeypatch, served):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("XM_DATA_DIR", str(tmp_path / "data"))
     return sim, url, tmp_path / "data"
+
+
+@contextlib.contextmanager
+def environ(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory):
+    """The test world loaded and `dbt build` run once per session (dirty data on): data dir.
+
+    Tests must only read it (open DuckDB read_only)."""
+    from ingestion.pipeline import ingest, run_dbt
+
+    data_dir = tmp_path_factory.mktemp("built") / "data"
+    sim = Simulator(world())
+    with serve_in_thread(sim) as url, environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}):
+        ingest(echo=lambda _: None)
+        run_dbt(["build"], echo=lambda _: None)
+    return data_dir
