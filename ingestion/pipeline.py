@@ -164,18 +164,34 @@ def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, i
 DBT_DIR = PROJECT_ROOT / "dbt"
 
 
-def run_dbt(args: list[str], echo: Callable[[str], None] = print) -> None:
-    """Run a dbt command on the project against $XM_DATA_DIR; raise with dbt's output on failure."""
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project venv), else whatever is on PATH."""
     import shutil
-    import subprocess
     import sys
 
-    dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+    return (
+        shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
+    )
+
+
+def run_dbt(args: list[str], echo: Callable[[str], None] = print) -> None:
+    """Run a dbt command on the project against $XM_DATA_DIR; raise with dbt's output on failure."""
+    import subprocess
+
+    dbt = dbt_executable()
     env = {**os.environ, "XM_DATA_DIR": str(data_dir()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [dbt, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
-        if " OK " in line or "ERROR" in line or "FAIL" in line or "WARN" in line or "Completed" in line:
+        if (
+            " OK " in line
+            or "ERROR" in line
+            or "FAIL" in line
+            or "WARN" in line
+            or "Completed" in line
+        ):
             echo(f"[dbt] {line.split('  ', 1)[-1].strip()}")
     if proc.returncode != 0:
-        raise IngestError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+        raise IngestError(
+            f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+        )

@@ -1,0 +1,70 @@
+"""Jobs, schedules (with time zones), freshness checks and the failure recorder."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from dagster_project.defs.ingest.assets import (
+    load_bamboohr,
+    load_hubspot,
+    load_qualtrics,
+    load_zendesk,
+)
+from ingestion.pipeline import data_dir
+
+# the help desk and surveys, and everything they feed, down to the published snapshot
+cx_refresh = dg.define_asset_job(
+    "cx_refresh",
+    selection=dg.AssetSelection.groups("ingest_zendesk", "ingest_qualtrics").downstream(),
+    description="Frequent refresh: help desk + surveys and their downstream models, then publish.",
+)
+full_refresh = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Nightly: every source, every model, every check, publish.",
+)
+
+cx_refresh_schedule = dg.ScheduleDefinition(
+    name="cx_refresh_every_30_minutes",
+    job=cx_refresh,
+    cron_schedule="*/30 7-20 * * 1-5",
+    execution_timezone="America/New_York",  # the help desk's business hours
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+nightly_schedule = dg.ScheduleDefinition(
+    name="full_refresh_nightly",
+    job=full_refresh,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+raw_freshness = dg.build_last_update_freshness_checks(
+    assets=[load_hubspot, load_zendesk, load_bamboohr, load_qualtrics],
+    lower_bound_delta=dt.timedelta(hours=26),
+)
+published_freshness = dg.build_last_update_freshness_checks(
+    assets=[dg.AssetKey("published_marts")], lower_bound_delta=dt.timedelta(hours=26)
+)
+freshness_sensor = dg.build_sensor_for_freshness_checks(
+    freshness_checks=[*raw_freshness, *published_freshness], name="freshness_checks_sensor"
+)
+
+
+@dg.run_failure_sensor(name="record_run_failures", monitor_all_code_locations=False)
+def record_run_failures(context: dg.RunFailureSensorContext) -> None:
+    """Append why a run failed to $XM_DATA_DIR/run_failures.jsonl (and the Dagster log)."""
+    failed_steps = [e.step_key for e in context.get_step_failure_events()]
+    record = {
+        "run_id": context.dagster_run.run_id,
+        "job": context.dagster_run.job_name,
+        "failed_at": dt.datetime.now(dt.UTC).isoformat(),
+        "failed_steps": failed_steps,
+        "error": context.failure_event.message,
+    }
+    path = data_dir() / "run_failures.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    context.log.error(f"run {record['run_id']} of {record['job']} failed: {record['error']}")

@@ -1,0 +1,21 @@
+"""Resources shared by every asset; the in-process executor serialises warehouse writers."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_dlt import DagsterDltResource
+
+from ingestion.pipeline import DBT_DIR, dbt_executable
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "dlt": DagsterDltResource(),
+            "dbt": DbtCliResource(
+                project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+            ),  # fmt: skip
+        },
+        # DuckDB allows one writer per file: run every step in one process, one at a time
+        executor=dg.in_process_executor,
+    )

@@ -1,0 +1,117 @@
+"""Publish the marts as a read-only snapshot that BI tools read while the pipeline runs.
+
+The marts are copied into a new DuckDB file (and one Parquet file each), stamped with the
+run id, made read-only, and swapped into `$XM_DATA_DIR/published/marts.duckdb` with one
+atomic rename: a reader sees the previous snapshot or the new one, never a mix, and never
+blocks the pipeline (DuckDB's writer lock is on the warehouse file, not this one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from ingestion.pipeline import data_dir, warehouse_path
+
+SNAPSHOT_NAME = "marts.duckdb"
+RUN_ID_COLUMN = "_published_run_id"
+
+
+def published_dir() -> Path:
+    return data_dir() / "published"
+
+
+def snapshot_path() -> Path:
+    return published_dir() / SNAPSHOT_NAME
+
+
+def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
+    """Copy `marts.*` from the warehouse into a new snapshot and swap it in. Returns row counts."""
+    out = published_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{SNAPSHOT_NAME}.{run_id}.tmp"
+    parquet = out / f"parquet-{run_id}"
+    tmp.unlink(missing_ok=True)
+    shutil.rmtree(parquet, ignore_errors=True)
+    parquet.mkdir()
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"attach '{warehouse_path()}' as wh (read_only)")
+        available = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'wh' and table_schema = 'marts' order by 1"
+        ).fetchall()]  # fmt: skip
+        tables = [m for m in (marts or available) if m in available]
+        con.execute("create schema marts")
+        for table in tables:
+            con.execute(
+                f"create table marts.{table} as "
+                f"select *, cast(? as varchar) as {RUN_ID_COLUMN} from wh.marts.{table}",
+                [run_id],
+            )
+            _copy_comments(con, table)
+            counts[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
+            con.execute(f"copy marts.{table} to '{parquet / table}.parquet' (format parquet)")
+        con.execute(
+            "create table marts._publish_info as select ? as run_id, ? as published_at",
+            [run_id, dt.datetime.now(dt.UTC)],
+        )
+        con.execute("detach wh")
+    finally:
+        con.close()
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, snapshot_path())  # atomic on POSIX: readers see old or new
+    _swap_symlink(out / "parquet", parquet.name)
+    for old in out.glob("parquet-*"):
+        if old.name != parquet.name:
+            shutil.rmtree(old, ignore_errors=True)
+    return counts
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Carry the warehouse's table and column comments (the dbt descriptions) to the snapshot."""
+    comment = con.execute(
+        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = 'marts' and table_name = ?",  # fmt: skip
+        [table],
+    ).fetchone()
+    if comment and comment[0]:
+        con.execute(f"comment on table marts.{table} is {_quote(comment[0])}")
+    for column, text in con.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = 'wh' and schema_name = 'marts' and table_name = ? and comment is not null",  # fmt: skip
+        [table],
+    ).fetchall():
+        con.execute(f'comment on column marts.{table}."{column}" is {_quote(text)}')
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _swap_symlink(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(tmp, link)
+
+
+def read_snapshot_run_ids() -> set[str]:
+    """The run ids found across all marts of the current snapshot (one, if publish is atomic)."""
+    con = duckdb.connect(str(snapshot_path()), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' and table_name <> '_publish_info'"  # fmt: skip
+        ).fetchall()]  # fmt: skip
+        ids: set[str] = set()
+        for t in tables:
+            ids |= {r[0] for r in con.execute(f"select distinct {RUN_ID_COLUMN} from marts.{t}").fetchall()}  # fmt: skip
+        return ids
+    finally:
+        con.close()
