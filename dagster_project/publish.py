@@ -42,10 +42,13 @@ def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"attach '{warehouse_path()}' as wh (read_only)")
-        available = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_catalog = 'wh' and table_schema = 'marts' order by 1"
-        ).fetchall()]  # fmt: skip
+        available = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'wh' and table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         tables = [m for m in (marts or available) if m in available]
         con.execute("create schema marts")
         for table in tables:
@@ -76,14 +79,14 @@ def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
 def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Carry the warehouse's table and column comments (the dbt descriptions) to the snapshot."""
     comment = con.execute(
-        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = 'marts' and table_name = ?",  # fmt: skip
+        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = 'marts' and table_name = ?",
         [table],
     ).fetchone()
     if comment and comment[0]:
         con.execute(f"comment on table marts.{table} is {_quote(comment[0])}")
     for column, text in con.execute(
         "select column_name, comment from duckdb_columns() "
-        "where database_name = 'wh' and schema_name = 'marts' and table_name = ? and comment is not null",  # fmt: skip
+        "where database_name = 'wh' and schema_name = 'marts' and table_name = ? and comment is not null",
         [table],
     ).fetchall():
         con.execute(f'comment on column marts.{table}."{column}" is {_quote(text)}')
@@ -106,12 +109,18 @@ def read_snapshot_run_ids() -> set[str]:
     """The run ids found across all marts of the current snapshot (one, if publish is atomic)."""
     con = duckdb.connect(str(snapshot_path()), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' and table_name <> '_publish_info'"  # fmt: skip
-        ).fetchall()]  # fmt: skip
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' and table_name <> '_publish_info'"
+            ).fetchall()
+        ]
         ids: set[str] = set()
         for t in tables:
-            ids |= {r[0] for r in con.execute(f"select distinct {RUN_ID_COLUMN} from marts.{t}").fetchall()}  # fmt: skip
+            ids |= {
+                r[0]
+                for r in con.execute(f"select distinct {RUN_ID_COLUMN} from marts.{t}").fetchall()
+            }
         return ids
     finally:
         con.close()

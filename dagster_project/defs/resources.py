@@ -14,7 +14,7 @@ def resources() -> dg.Definitions:
             "dlt": DagsterDltResource(),
             "dbt": DbtCliResource(
                 project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
-            ),  # fmt: skip
+            ),
         },
         # DuckDB allows one writer per file: run every step in one process, one at a time
         executor=dg.in_process_executor,

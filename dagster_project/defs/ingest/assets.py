@@ -14,8 +14,12 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from ingestion.pipeline import SOURCES, make_pipeline
 
 GROUP = "ingest"
-PLACEHOLDER = {"hubspot": ("base_url", "api_key"), "zendesk": ("base_url", "email", "api_token"),
-               "bamboohr": ("base_url", "api_key"), "qualtrics": ("base_url", "api_token")}  # fmt: skip
+PLACEHOLDER = {
+    "hubspot": ("base_url", "api_key"),
+    "zendesk": ("base_url", "email", "api_token"),
+    "bamboohr": ("base_url", "api_key"),
+    "qualtrics": ("base_url", "api_token"),
+}
 
 
 class RawTableTranslator(DagsterDltTranslator):
@@ -33,7 +37,9 @@ def _source(name: str, placeholder: bool = False):
     module = importlib.import_module(f"ingestion.sources.{name}")
     factory = getattr(module, f"{name}_source")
     if placeholder:
-        return factory(**{arg: "http://placeholder" if arg == "base_url" else "-" for arg in PLACEHOLDER[name]})  # fmt: skip
+        return factory(
+            **{arg: "http://placeholder" if arg == "base_url" else "-" for arg in PLACEHOLDER[name]}
+        )
     return factory()
 
 

@@ -7,10 +7,18 @@ from dagster_project.defs.transform.assets import dbt_models
 from dagster_project.publish import publish, snapshot_path
 
 MARTS = [
-    "dim_customers", "dim_employees", "fct_tickets", "fct_survey_responses",
-    "cx_metrics_monthly", "cx_segment_monthly", "ex_metrics_monthly", "xm_team_monthly",
-    "xm_link_summary", "identity_match_rates", "identity_unmatched",
-]  # fmt: skip
+    "dim_customers",
+    "dim_employees",
+    "fct_tickets",
+    "fct_survey_responses",
+    "cx_metrics_monthly",
+    "cx_segment_monthly",
+    "ex_metrics_monthly",
+    "xm_team_monthly",
+    "xm_link_summary",
+    "identity_match_rates",
+    "identity_unmatched",
+]
 
 
 def _mart_keys() -> list[dg.AssetKey]:

@@ -31,10 +31,19 @@ def _ensure_manifest(project: DbtProject) -> Path:
     """`dbt parse` when the manifest is missing or older than the project's files
     (`prepare_if_dev` only acts under `dg dev`; tests and CI load definitions directly)."""
     manifest = Path(project.manifest_path)
-    sources = [p for d in ("models", "macros", "seeds", "tests") for p in (DBT_DIR / d).rglob("*") if p.is_file()]  # fmt: skip
+    sources = [
+        p
+        for d in ("models", "macros", "seeds", "tests")
+        for p in (DBT_DIR / d).rglob("*")
+        if p.is_file()
+    ]
     newest = max((p.stat().st_mtime for p in [*sources, DBT_DIR / "dbt_project.yml"]), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        env = {**os.environ, "XM_DATA_DIR": str(data_dir()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+        env = {
+            **os.environ,
+            "XM_DATA_DIR": str(data_dir()),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         subprocess.run(
             [
                 dbt_executable(),
@@ -44,7 +53,7 @@ def _ensure_manifest(project: DbtProject) -> Path:
                 "--profiles-dir",
                 str(DBT_DIR),
                 "--quiet",
-            ],  # fmt: skip
+            ],
             env=env,
             check=True,
         )
@@ -63,7 +72,7 @@ class LayerTranslator(DagsterDbtTranslator):
 translator = LayerTranslator(
     settings=DagsterDbtTranslatorSettings(
         enable_asset_checks=True, enable_source_tests_as_checks=True
-    )  # fmt: skip
+    )
 )
 
 
