@@ -135,44 +135,105 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     fresh: Annotated[bool, typer.Option(help="Start from an empty warehouse.")] = True,
 ) -> None:
-    """From nothing: simulate the four vendors on a free port, load them all, summarise."""
+    """From nothing: simulate the vendors, run the full refresh through Dagster, summarise."""
     import shutil
 
-    from ingestion.pipeline import SOURCES, IngestError, data_dir, raw_table_counts, warehouse_path
-    from ingestion.pipeline import ingest as run
+    from ingestion.pipeline import data_dir, run_dbt
     from ingestion.simulator.credentials import loader_env
     from ingestion.simulator.generator import SimConfig, World
     from ingestion.simulator.server import Simulator, serve_in_thread
 
     started = time.perf_counter()
+    os.environ["XM_DATA_DIR"] = str(data_dir())  # absolute, for dbt's profile
     if fresh:
-        warehouse_path().unlink(missing_ok=True)
-        shutil.rmtree(data_dir() / "dlt_pipelines", ignore_errors=True)
-    typer.echo(f"[simulator] generating world: scale={scale} seed={seed} ...")
-    sim = Simulator(World(SimConfig(scale=scale, seed=seed)))
-    with serve_in_thread(sim) as url:
-        typer.echo(f"[simulator] serving on {url} (clock {sim.clock:%Y-%m-%d})")
+        for path in ("warehouse.duckdb", "warehouse.duckdb.wal", "dlt_pipelines"):
+            target = data_dir() / path
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
+    world = World(SimConfig(scale=scale, seed=seed))
+    with serve_in_thread(Simulator(world)) as url:
+        typer.echo(f"      serving HubSpot, Zendesk, BambooHR, Qualtrics on {url}")
         os.environ.update(loader_env(url))
-        try:
-            run(SOURCES, echo=typer.echo)
-        except IngestError as e:
-            _fail(str(e), code=2)
-        truth = sim.ground_truth()
-    counts = raw_table_counts()
-    typer.echo("\nraw table                              rows   expected")
-    bad = 0
-    for table, expected in sorted(truth.items()):
-        rows = counts.get(table, (0, 0))[0]
-        bad += rows != expected
-        typer.echo(
-            f"{table:<34} {rows:>9,} {expected:>10,}" + ("" if rows == expected else "  MISMATCH")
+        typer.echo("[2/4] dagster: full_refresh (load -> dbt build + checks -> publish) ...")
+        result = _run_job("full_refresh")
+    if not result.success:
+        failed = [e for e in result.all_events if e.is_step_failure]
+        for event in failed:
+            typer.secho(
+                f"      step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}",
+                fg="red",
+                err=True,
+            )
+        _fail("the full refresh failed; the last good snapshot (if any) is unchanged")
+    typer.echo("[3/4] dbt docs generate ...")
+    docs = data_dir() / "docs" / "dbt"
+    run_dbt(["docs", "generate", "--target-path", str(docs)], echo=lambda _: None)
+    typer.echo("[4/4] summary")
+    _summary(docs, time.perf_counter() - started)
+
+
+def _run_job(name: str):
+    """Execute a job of the code location in this process, printing one line per step."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs().resolve_job_def(name)
+    with dg.instance_for_test() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-    typer.echo(f"\nwarehouse: {warehouse_path()}  ({time.perf_counter() - started:.0f}s)")
+
+
+def _summary(docs, seconds: float) -> None:
+    import duckdb
+
+    from dagster_project.publish import snapshot_path
+
+    con = duckdb.connect(str(snapshot_path()), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts' "
+            "and table_name <> '_publish_info' order by 1"
+        ).fetchall()
+        typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in tables))
+        month, nps, csat, reply = con.execute(
+            "select month, nps, csat, first_reply_median_calendar_minutes from marts.cx_metrics_monthly "
+            "where month < date_trunc('month', (select max(created_at) from marts.fct_tickets)) "
+            "order by month desc limit 1"
+        ).fetchone()
+        turnover, enps = con.execute(
+            "select sum(separations) / nullif(sum(average_headcount), 0), "
+            "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
+            "from marts.ex_metrics_monthly where month = ?",
+            [month],
+        ).fetchone()
+        link = con.execute(
+            "select pearson_r, n from marts.xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
+        ).fetchone()
+    finally:
+        con.close()
+
+    def fmt(v, spec):
+        return "n/a" if v is None else format(v, spec)
+
     typer.echo(
-        f"look next: duckdb -readonly {warehouse_path()}  |  xm simulate serve  |  make test"
+        f"      last full month {month:%Y-%m}: NPS {fmt(nps, '.1f')}, CSAT {fmt(csat, '.1f')}%, "
+        f"median first reply {fmt(reply, '.0f')} min, turnover {fmt(turnover and 100 * turnover, '.1f')}%, "
+        f"eNPS {fmt(enps, '.1f')}"
     )
-    if bad:
-        _fail(f"{bad} raw table(s) do not reconcile with the simulator's ground truth")
+    if link:
+        typer.echo(
+            f"      team engagement vs CSAT: r = {fmt(link[0], '.2f')} over {link[1]} team-months"
+        )
+    typer.echo(f"      done in {seconds:.0f}s. Look next:")
+    typer.echo(
+        f"        published snapshot  duckdb -readonly {snapshot_path()}  (+ Parquet beside it)"
+    )
+    typer.echo("        asset graph         .venv/bin/dg dev   (then http://127.0.0.1:3000)")
+    typer.echo(f"        dbt docs            {docs / 'index.html'}")
 
 
 def main() -> None:  # pragma: no cover
