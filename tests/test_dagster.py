@@ -1,0 +1,183 @@
+"""The Dagster code location: the asset graph, a full refresh, schedules, blocking checks
+and the atomic publish, all executed for real (in-process executor, real simulator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.definitions import defs as load_defs
+from dagster_project.defs.publish.assets import MARTS
+from dagster_project.publish import publish, read_snapshot_run_ids, snapshot_path
+from ingestion.pipeline import SOURCES
+from ingestion.simulator.credentials import loader_env
+from ingestion.simulator.generator import SimConfig, World
+from ingestion.simulator.server import Simulator, serve_in_thread
+from tests.conftest import environ, world
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    return load_defs()
+
+
+def run_job(defs: dg.Definitions, name: str) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return defs.resolve_job_def(name).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+
+
+def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
+    graph = defs.resolve_asset_graph()
+    publish_key = dg.AssetKey("published_marts")
+    for source in SOURCES:
+        raw = [k for k in graph.get_all_asset_keys() if k.path[0] == f"raw_{source}"]
+        assert raw, f"no dlt assets for {source}"
+        # walk downstream from the vendor's raw tables
+        seen, frontier, groups = set(raw), list(raw), set()
+        while frontier:
+            key = frontier.pop()
+            groups.add(graph.get(key).group_name)
+            for child in graph.get(key).child_keys:
+                if child not in seen:
+                    seen.add(child)
+                    frontier.append(child)
+        assert publish_key in seen, f"{source}: no path to the published snapshot"
+        assert {"staging", "marts"} <= groups, f"{source}: path skips a layer ({groups})"
+        # and upstream of the raw tables sits the vendor stream they read
+        assert all(graph.get(k).parent_keys for k in raw)
+    checked = {c.asset_key for c in graph.asset_check_keys}
+    mart_keys = {k for k in graph.get_all_asset_keys() if k.path[-1] in MARTS}
+    assert {k.path[-1] for k in mart_keys} == set(MARTS), "every mart in the contract is an asset"
+    assert mart_keys <= checked, f"marts without a check: {mart_keys - checked}"
+    assert publish_key in graph.get_all_asset_keys()
+
+
+def test_schedules_request_the_right_jobs(defs):
+    cx = defs.resolve_schedule_def("cx_refresh_every_30_minutes")
+    nightly = defs.resolve_schedule_def("full_refresh_nightly")
+    assert cx.execution_timezone == "America/New_York" and nightly.execution_timezone == "UTC"
+    # a Tuesday 10:30 in New York: the CX refresh is due
+    tick = dt.datetime(2026, 11, 24, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        requests = list(cx.evaluate_tick(context).run_requests or [])
+    assert [r.job_name for r in requests] == ["cx_refresh"]
+    with dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
+    ) as context:
+        requests = list(nightly.evaluate_tick(context).run_requests or [])
+    assert [r.job_name for r in requests] == ["full_refresh"]
+
+
+@pytest.fixture(scope="module")
+def refreshed(defs, tmp_path_factory):
+    """One full refresh of the test world through Dagster: (data_dir, result)."""
+    data_dir = tmp_path_factory.mktemp("dagster") / "data"
+    with (
+        serve_in_thread(Simulator(world())) as url,
+        environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}),
+    ):
+        result = run_job(defs, "full_refresh")
+    return data_dir, result
+
+
+def test_full_refresh_materialises_every_asset(defs, refreshed):
+    data_dir, result = refreshed
+    assert result.success
+    job_keys = defs.resolve_job_def("full_refresh").asset_layer.selected_asset_keys
+    materialised = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert job_keys - materialised == set()
+    with environ({"XM_DATA_DIR": str(data_dir)}):
+        assert read_snapshot_run_ids() == {result.run_id}
+        con = duckdb.connect(str(snapshot_path()), read_only=True)
+        try:
+            for mart in MARTS:
+                assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+        finally:
+            con.close()
+        assert all((data_dir / "published" / "parquet" / f"{m}.parquet").exists() for m in MARTS)
+
+
+def test_failed_blocking_check_keeps_the_last_good_snapshot(defs, refreshed, tmp_path):
+    good_dir, good = refreshed
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_dir / "published", data_dir / "published", symlinks=True)
+    before = hashlib.sha256((data_dir / "published" / "marts.duckdb").read_bytes()).hexdigest()
+    # dirt far above tolerance: the quarantine-share test (severity error) must fail
+    dirty = Simulator(World(SimConfig(scale=0.05, seed=7, dirty_rate=0.6)))
+    with serve_in_thread(dirty) as url, environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}):
+        result = run_job(defs, "full_refresh")
+        assert not result.success
+        published = [
+            e
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey("published_marts")
+        ]
+        assert published == [], "publish must not run after a failed blocking check"
+        after = hashlib.sha256((data_dir / "published" / "marts.duckdb").read_bytes()).hexdigest()
+        assert after == before
+        assert read_snapshot_run_ids() == {good.run_id}  # still readable, still the good run
+    failures = [
+        json.loads(line) for line in (data_dir / "run_failures.jsonl").read_text().splitlines()
+    ]
+    assert failures and failures[0]["run_id"] == result.run_id and failures[0]["error"]
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time, pathlib, duckdb
+    path, stop, out = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+    seen, errors, reads = [], [], 0
+    while not stop.exists():
+        try:
+            con = duckdb.connect(path, read_only=True)
+            try:
+                tables = [r[0] for r in con.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = 'marts' and table_name <> '_publish_info'").fetchall()]
+                ids = set()
+                for t in tables:
+                    ids |= {r[0] for r in con.execute(f"select distinct _published_run_id from marts.{t}").fetchall()}
+                seen.append(sorted(ids))
+                reads += 1
+            finally:
+                con.close()
+        except Exception as e:
+            errors.append(repr(e))
+    json.dump({"seen": seen, "errors": errors, "reads": reads}, open(out, "w"))
+    """
+)
+
+
+def test_concurrent_reader_never_sees_a_mix(refreshed, tmp_path):
+    data_dir, _ = refreshed
+    work = tmp_path / "data"
+    shutil.copytree(data_dir, work, symlinks=True)  # the warehouse and its first snapshot
+    stop, out = tmp_path / "stop", tmp_path / "reader.json"
+    with environ({"XM_DATA_DIR": str(work)}):
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(snapshot_path()), str(stop), str(out)]
+        )
+        try:
+            time.sleep(0.5)
+            for i in range(6):
+                publish(run_id=f"refresh-{i}", marts=MARTS)
+        finally:
+            stop.touch()
+            reader.wait(timeout=60)
+    report = json.loads(out.read_text())
+    assert report["errors"] == []
+    assert report["reads"] > 5
+    assert all(len(ids) == 1 for ids in report["seen"]), "a read saw marts from two refreshes"
+    assert len({ids[0] for ids in report["seen"]}) >= 2, "the reader read across swaps"
