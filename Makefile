@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: install demo test lint format dev lock clean
+.PHONY: install demo test lint format dev ui lock clean
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ format: install
 dev: install
 	@printf '#!/bin/sh\nexec make lint\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
 	@echo "dev environment ready: source $(VENV)/bin/activate; pre-commit hook runs 'make lint'"
+
+## make ui: the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, schedules)
+ui: install
+	@mkdir -p data/dagster_home && printf 'telemetry:\n  enabled: false\n' > data/dagster_home/dagster.yaml
+	XM_DATA_DIR=$(CURDIR)/data DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev
 
 ## make lock: re-resolve exact versions (no index URLs recorded)
 lock:

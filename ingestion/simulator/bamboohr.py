@@ -25,12 +25,12 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ingestion.simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
 from ingestion.simulator.server import Simulator, cached_by_clock
-from ingestion.simulator.wire import dirty_mask, iso_offset
+from ingestion.simulator.wire import JSONResponse, dirty_mask, iso_offset
 
 EMPTY_DATE = "0000-00-00"
 LOCATIONS = ["Austin", "Berlin", "Lisbon", "Toronto", "Remote"]

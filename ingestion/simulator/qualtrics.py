@@ -33,12 +33,12 @@ from urllib.parse import quote_plus
 import numpy as np
 import pandas as pd
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ingestion.simulator.credentials import QUALTRICS_TOKEN
 from ingestion.simulator.server import Simulator
-from ingestion.simulator.wire import absolute, dirty_mask, iso_ms, iso_z
+from ingestion.simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_z
 
 PAGE_SIZE = 100
 OWNER_ID = "UR_xmDemoOwner00001"
