@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -234,6 +235,36 @@ def _summary(docs, seconds: float) -> None:
     )
     typer.echo("        asset graph         .venv/bin/dg dev   (then http://127.0.0.1:3000)")
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
+
+
+docs_app = typer.Typer(
+    help="Documentation sites: dbt docs and Great Expectations Data Docs.", no_args_is_help=True
+)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("serve")
+def docs_serve(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve $XM_DATA_DIR/docs (dbt docs under /dbt/, GX Data Docs under /gx/) until interrupted."""
+    import functools
+    import http.server
+
+    from ingestion.pipeline import data_dir
+
+    root = data_dir() / "docs"
+    if not root.exists():
+        _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        for name, path in (("dbt docs", "dbt/index.html"), ("GX Data Docs", "gx/index.html")):
+            if (root / path).exists():
+                typer.echo(f"{name:<13} http://{host}:{port}/{path}")
+        typer.echo("Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 def main() -> None:  # pragma: no cover
