@@ -1,4 +1,4 @@
-"""Jobs, schedules (with time zones), freshness checks and the failure recorder."""
+"""Jobs, schedules (with time zones), freshness checks and the failure recorder hook."""
 
 import datetime as dt
 import json
@@ -13,16 +13,40 @@ from dagster_project.defs.ingest.assets import (
 )
 from ingestion.pipeline import data_dir
 
+
+@dg.failure_hook(name="record_failure")
+def record_failure(context: dg.HookContext) -> None:
+    """Append why a step failed to $XM_DATA_DIR/run_failures.jsonl (and the run's log).
+
+    A hook rather than a run-failure sensor: it also fires for in-process runs (`xm demo`,
+    tests), which have no daemon to evaluate sensors."""
+    error = context.op_exception
+    record = {
+        "run_id": context.run_id,
+        "job": context.job_name,
+        "step": context.step_key,
+        "failed_at": dt.datetime.now(dt.UTC).isoformat(),
+        "error": f"{type(error).__name__}: {error}" if error else "unknown",
+    }
+    path = data_dir() / "run_failures.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    context.log.error(f"step {record['step']} of run {record['run_id']} failed: {record['error']}")
+
+
 # the help desk and surveys, and everything they feed, down to the published snapshot
 cx_refresh = dg.define_asset_job(
     "cx_refresh",
     selection=dg.AssetSelection.groups("ingest_zendesk", "ingest_qualtrics").downstream(),
     description="Frequent refresh: help desk + surveys and their downstream models, then publish.",
+    hooks={record_failure},
 )
 full_refresh = dg.define_asset_job(
     "full_refresh",
     selection=dg.AssetSelection.all(),
     description="Nightly: every source, every model, every check, publish.",
+    hooks={record_failure},
 )
 
 cx_refresh_schedule = dg.ScheduleDefinition(
@@ -50,21 +74,3 @@ published_freshness = dg.build_last_update_freshness_checks(
 freshness_sensor = dg.build_sensor_for_freshness_checks(
     freshness_checks=[*raw_freshness, *published_freshness], name="freshness_checks_sensor"
 )
-
-
-@dg.run_failure_sensor(name="record_run_failures", monitor_all_code_locations=False)
-def record_run_failures(context: dg.RunFailureSensorContext) -> None:
-    """Append why a run failed to $XM_DATA_DIR/run_failures.jsonl (and the Dagster log)."""
-    failed_steps = [e.step_key for e in context.get_step_failure_events()]
-    record = {
-        "run_id": context.dagster_run.run_id,
-        "job": context.dagster_run.job_name,
-        "failed_at": dt.datetime.now(dt.UTC).isoformat(),
-        "failed_steps": failed_steps,
-        "error": context.failure_event.message,
-    }
-    path = data_dir() / "run_failures.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        f.write(json.dumps(record) + "\n")
-    context.log.error(f"run {record['run_id']} of {record['job']} failed: {record['error']}")
