@@ -31,8 +31,11 @@ totals as (
     {%- endif %}
 {%- endfor %}
     union all
-    select 'raw_qualtrics.survey_answers' as source_table, count(*) as raw_rows
-    from {{ ref('stg_qualtrics__survey_answers') }}
+    -- answers: every scored answer is either staged or quarantined
+    select
+        'raw_qualtrics.survey_answers' as source_table,
+        (select count(*) from {{ ref('stg_qualtrics__survey_answers') }})
+        + (select count(*) from answers) as raw_rows
 )
 
 select

@@ -1,0 +1,5 @@
+{#- Elapsed minutes (fractional, seconds precision) between two UTC instants; null if either
+    is null. Session-time-zone safe: both ends are read as UTC wall clock first. -#}
+{% macro cx_minutes_between(start_ts, end_ts) -%}
+    ({{ dbt.datediff(cx_utc_wall_clock(start_ts), cx_utc_wall_clock(end_ts), 'second') }} / 60.0)
+{%- endmacro %}

@@ -1,0 +1,12 @@
+{#- One row per calendar month (`month`, its first day, a date) from `first_month` to
+    `last_month` inclusive, both columns of the one-row relation or CTE `bounds`. Uses dbt's
+    generate_series with a fixed bound (100 years), so no introspective query runs at
+    compile time and unit tests can mock the bounds. -#}
+{% macro ex_month_spine(bounds, max_months=1200) -%}
+    select
+        cast({{ dbt.dateadd('month', 'series.generated_number - 1', 'month_bounds.first_month') }} as date) as month
+    from ({{ dbt.generate_series(max_months) }}) as series
+    cross join {{ bounds }} as month_bounds
+    where series.generated_number - 1
+        <= {{ dbt.datediff('month_bounds.first_month', 'month_bounds.last_month', 'month') }}
+{%- endmacro %}

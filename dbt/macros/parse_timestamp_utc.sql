@@ -1,0 +1,28 @@
+{#- An ISO-8601 string as a UTC instant (timestamp with time zone), or null when it does not
+    parse. Strings with an offset ("Z", "-05:00", "+0100") keep their instant; strings without
+    one are read as UTC, never in the session's time zone. -#}
+{% macro parse_timestamp_utc(column) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(column) -%}
+    case
+        when
+            trim({{ column }})
+            ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'
+            then cast(trim({{ column }}) as timestamp with time zone)
+        when trim({{ column }}) ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$'
+            then cast(trim({{ column }}) as timestamp) at time zone 'UTC'
+    end
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_utc(column) -%}
+    case
+        when
+            regexp_matches(
+                trim({{ column }}), '[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'
+            )
+            then try_cast(trim({{ column }}) as timestamp with time zone)
+        else timezone('UTC', try_cast(trim({{ column }}) as timestamp))
+    end
+{%- endmacro %}

@@ -1,0 +1,10 @@
+{#- Fails with one row per combination of `combination_of_columns` that occurs more than once
+    (the key of a table without a single-column key). -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+    select
+        {{ combination_of_columns | join(', ') }},
+        count(*) as count_rows
+    from {{ model }}
+    group by {{ combination_of_columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}

@@ -1,0 +1,67 @@
+-- One row per status change of a ticket (the Create audit's initial status included), with
+-- the status it left and whether the change solved or reopened the ticket.
+with
+
+child_events as (
+    select * from {{ ref('stg_zendesk__ticket_child_events') }}
+),
+
+status_events as (
+    select
+        ticket_id,
+        event_id,
+        child_event_id,
+        event_type,
+        created_at as changed_at,
+        value as to_status,
+        previous_value
+    from child_events
+    where
+        field_name = 'status'
+        and event_type in ('Create', 'Change')
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (
+            partition by ticket_id order by changed_at, event_id, child_event_id
+        ) as status_change_number,
+        lag(to_status) over (
+            partition by ticket_id order by changed_at, event_id, child_event_id
+        ) as preceding_status
+    from status_events
+),
+
+classified as (
+    select
+        ticket_id,
+        event_id,
+        child_event_id,
+        status_change_number,
+        event_type,
+        changed_at,
+        -- Zendesk's previous_value is authoritative; the preceding change fills a gap
+        coalesce(previous_value, preceding_status) as from_status,
+        to_status
+    from sequenced
+),
+
+final as (
+    select
+        *,
+        -- a solve: into solved (or straight into closed) from any unsolved status
+        coalesce(
+            to_status in ('solved', 'closed')
+            and coalesce(from_status, 'new') not in ('solved', 'closed'),
+            false
+        ) as is_solve,
+        -- a reopen: out of solved into an unsolved status (closed tickets cannot reopen)
+        coalesce(
+            from_status = 'solved' and to_status in ('new', 'open', 'pending', 'hold'),
+            false
+        ) as is_reopen
+    from classified
+)
+
+select * from final

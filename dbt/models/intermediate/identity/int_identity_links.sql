@@ -1,0 +1,80 @@
+{#- The four identity links in one shape, one row per source record: `link`, the source
+    record's key (as text), whether it matched, and why not. The links are the ones the
+    marts use: agents to employees here (int_agent_employees), organizations to companies,
+    NPS responses to contacts and CSAT responses to tickets from the CX models
+    (int_customer_organizations, int_nps_respondent_contacts, int_csat_response_tickets),
+    so the reported match rates are those of the published data. identity_match_rates and
+    identity_unmatched read this. No email is carried. -#}
+with
+
+agent_employees as (
+    select * from {{ ref('int_agent_employees') }}
+),
+
+customer_organizations as (
+    select * from {{ ref('int_customer_organizations') }}
+),
+
+nps_respondent_contacts as (
+    select * from {{ ref('int_nps_respondent_contacts') }}
+),
+
+csat_response_tickets as (
+    select * from {{ ref('int_csat_response_tickets') }}
+),
+
+links as (
+    select
+        'agent_employee' as link,
+        cast(agent_employees.agent_user_id as {{ dbt.type_string() }}) as source_key,
+        agent_employees.is_matched,
+        agent_employees.unmatched_reason
+    from agent_employees
+
+    union all
+
+    select
+        'organization_customer' as link,
+        cast(customer_organizations.organization_id as {{ dbt.type_string() }}) as source_key,
+        customer_organizations.is_matched,
+        case
+            when customer_organizations.is_matched then null
+            when customer_organizations.domain is null or customer_organizations.domain = ''
+                then 'organization has no domain'
+            else 'no HubSpot company has domain ' || customer_organizations.domain
+        end as unmatched_reason
+    from customer_organizations
+
+    union all
+
+    select
+        'nps_respondent_contact' as link,
+        cast(nps_respondent_contacts.response_id as {{ dbt.type_string() }}) as source_key,
+        nps_respondent_contacts.is_matched,
+        case
+            when nps_respondent_contacts.is_matched then null
+            when
+                nps_respondent_contacts.respondent_email is null
+                or nps_respondent_contacts.respondent_email = ''
+                then 'response has no respondent email'
+            else 'no HubSpot contact has the respondent email'
+        end as unmatched_reason
+    from nps_respondent_contacts
+
+    union all
+
+    select
+        'csat_response_ticket' as link,
+        cast(csat_response_tickets.response_id as {{ dbt.type_string() }}) as source_key,
+        csat_response_tickets.is_matched,
+        case
+            when csat_response_tickets.is_matched then null
+            when csat_response_tickets.ticket_id is null then 'response has no ticket id'
+            else
+                'ticket ' || cast(csat_response_tickets.ticket_id as {{ dbt.type_string() }})
+                || ' is not in Zendesk'
+        end as unmatched_reason
+    from csat_response_tickets
+)
+
+select * from links

@@ -1,0 +1,100 @@
+{#- Every raw child event of an audit (Create/Change of one field, or a Comment) with the
+    audit's id, ticket and time, `_quarantine_reason` (null = usable) and `_dedup_rank`.
+    The export writes a field change as a column named after the field; staging knows the
+    fields the marts use (status, priority, group_id, assignee_id). A Create/Change of any
+    other field is quarantined as 'unsupported event field', so it is counted, not dropped. -#}
+{%- set child_events = source('raw_zendesk', 'ticket_events__child_events') -%}
+with
+
+source as (
+    select
+        _dlt_parent_id,
+        _dlt_id,
+        id,
+        event_type,
+        {{ column_or_null(child_events, 'status', 'varchar') }} as status,
+        {{ column_or_null(child_events, 'priority', 'varchar') }} as priority,
+        {{ column_or_null(child_events, 'group_id', 'varchar') }} as group_id,
+        {{ column_or_null(child_events, 'assignee_id', 'varchar') }} as assignee_id,
+        {{ column_or_null(child_events, 'previous_value', 'varchar') }} as previous_value,
+        {{ column_or_null(child_events, 'author_id', 'bigint') }} as author_id,
+        {{ column_or_null(child_events, 'public', 'boolean') }} as is_public,
+        {{ column_or_null(child_events, 'created_at', 'timestamp with time zone') }} as created_at
+    from {{ child_events }}
+),
+
+audits as (
+    select
+        _dlt_id,
+        id as event_id,
+        ticket_id,
+        created_at,
+        _dlt_load_id
+    from {{ source('raw_zendesk', 'ticket_events') }}
+),
+
+staged_audits as (
+    select event_id from {{ ref('stg_zendesk__ticket_events') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        source.id as child_event_id,
+        audits.event_id,
+        audits.ticket_id,
+        ---------- strings
+        source.event_type,
+        case
+            when source.event_type not in ('Create', 'Change') then null
+            when source.status is not null then 'status'
+            when source.priority is not null then 'priority'
+            when source.group_id is not null then 'group_id'
+            when source.assignee_id is not null then 'assignee_id'
+        end as field_name,
+        case
+            when source.event_type in ('Create', 'Change')
+                then coalesce(source.status, source.priority, source.group_id, source.assignee_id)
+        end as value,
+        case when source.event_type = 'Change' then source.previous_value end as previous_value,
+        case when source.event_type = 'Comment' then source.author_id end as comment_author_id,
+        ---------- booleans
+        case when source.event_type = 'Comment' then source.is_public end as is_public_comment,
+        ---------- timestamps
+        cast(coalesce(source.created_at, audits.created_at) as timestamp with time zone) as created_at,
+        ---------- metadata
+        audits._dlt_load_id,
+        source._dlt_id
+    from source
+    left join audits
+        on source._dlt_parent_id = audits._dlt_id
+),
+
+validated as (
+    select
+        renamed.*,
+        case
+            when renamed.child_event_id is null then 'missing primary key'
+            when staged_audits.event_id is null then 'orphan reference: ticket event'
+            when
+                renamed.event_type is null
+                or renamed.event_type not in ('Create', 'Change', 'Comment')
+                then 'unsupported event type'
+            when renamed.event_type in ('Create', 'Change') and renamed.field_name is null
+                then 'unsupported event field'
+            when renamed.created_at is null then 'missing created_at'
+        end as _quarantine_reason
+    from renamed
+    left join staged_audits
+        on renamed.event_id = staged_audits.event_id
+),
+
+ranked as (
+    select
+        *,
+        {{ dedup_rank(['child_event_id']) }} as _dedup_rank,
+        {{ source_key(['child_event_id']) }} as _source_key
+    from validated
+)
+
+select * from ranked

@@ -1,0 +1,52 @@
+{#- Every raw ticket audit with `_quarantine_reason` (null = usable) and `_dedup_rank`.
+    An audit of a ticket that is not staged is an orphan. `updater_id` -1 is Zendesk's
+    system user (automations) and is kept as sent. -#}
+with
+
+source as (
+    select * from {{ source('raw_zendesk', 'ticket_events') }}
+),
+
+tickets as (
+    select ticket_id from {{ ref('stg_zendesk__tickets') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        id as event_id,
+        ticket_id,
+        updater_id,
+        ---------- strings
+        nullif(trim(via), '') as via,
+        ---------- timestamps
+        cast(created_at as timestamp with time zone) as created_at,
+        ---------- metadata
+        timestamp as export_cursor,
+        _dlt_load_id,
+        _dlt_id
+    from source
+),
+
+validated as (
+    select
+        renamed.*,
+        case
+            when renamed.event_id is null then 'missing primary key'
+            when renamed.created_at is null then 'missing created_at'
+            when tickets.ticket_id is null then 'orphan reference: ticket'
+        end as _quarantine_reason
+    from renamed
+    left join tickets
+        on renamed.ticket_id = tickets.ticket_id
+),
+
+ranked as (
+    select
+        *,
+        {{ dedup_rank(['event_id'], 'export_cursor desc nulls last') }} as _dedup_rank,
+        {{ source_key(['event_id']) }} as _source_key
+    from validated
+)
+
+select * from ranked
