@@ -71,7 +71,9 @@ class LayerTranslator(DagsterDbtTranslator):
 
 translator = LayerTranslator(
     settings=DagsterDbtTranslatorSettings(
-        enable_asset_checks=True, enable_source_tests_as_checks=True
+        enable_asset_checks=True,
+        enable_source_tests_as_checks=True,
+        enable_duplicate_source_asset_keys=True,  # dlt child tables map to their parent's asset
     )
 )
 
