@@ -1,7 +1,8 @@
 """Publish the marts as a read-only snapshot that BI tools read while the pipeline runs.
 
-The marts are copied into a new DuckDB file (and one Parquet file each), stamped with the
-run id, made read-only, and swapped into `$XM_DATA_DIR/published/marts.duckdb` with one
+The marts are copied into the `main` schema of a new DuckDB file (named `marts.duckdb`,
+so `marts.<table>` also resolves, through the catalog name) and one Parquet file each,
+stamped with the run id, made read-only, and swapped into `$XM_DATA_DIR/published/marts.duckdb` with one
 atomic rename: a reader sees the previous snapshot or the new one, never a mix, and never
 blocks the pipeline (DuckDB's writer lock is on the warehouse file, not this one).
 """
@@ -33,7 +34,7 @@ def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
     """Copy `marts.*` from the warehouse into a new snapshot and swap it in. Returns row counts."""
     out = published_dir()
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".{SNAPSHOT_NAME}.{run_id}.tmp"
+    tmp = out / f".publishing-{run_id}.duckdb"
     parquet = out / f"parquet-{run_id}"
     tmp.unlink(missing_ok=True)
     shutil.rmtree(parquet, ignore_errors=True)
@@ -50,18 +51,17 @@ def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
             ).fetchall()
         ]
         tables = [m for m in (marts or available) if m in available]
-        con.execute("create schema marts")
         for table in tables:
             con.execute(
-                f"create table marts.{table} as "
+                f"create table {table} as "
                 f"select *, cast(? as varchar) as {RUN_ID_COLUMN} from wh.marts.{table}",
                 [run_id],
             )
             _copy_comments(con, table)
-            counts[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
-            con.execute(f"copy marts.{table} to '{parquet / table}.parquet' (format parquet)")
+            counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            con.execute(f"copy {table} to '{parquet / table}.parquet' (format parquet)")
         con.execute(
-            "create table marts._publish_info as select ? as run_id, ? as published_at",
+            "create table _publish_info as select ? as run_id, ? as published_at",
             [run_id, dt.datetime.now(dt.UTC)],
         )
         con.execute("detach wh")
@@ -83,13 +83,13 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
         [table],
     ).fetchone()
     if comment and comment[0]:
-        con.execute(f"comment on table marts.{table} is {_quote(comment[0])}")
+        con.execute(f"comment on table {table} is {_quote(comment[0])}")
     for column, text in con.execute(
         "select column_name, comment from duckdb_columns() "
         "where database_name = 'wh' and schema_name = 'marts' and table_name = ? and comment is not null",
         [table],
     ).fetchall():
-        con.execute(f'comment on column marts.{table}."{column}" is {_quote(text)}')
+        con.execute(f'comment on column {table}."{column}" is {_quote(text)}')
 
 
 def _quote(text: str) -> str:
@@ -112,14 +112,13 @@ def read_snapshot_run_ids() -> set[str]:
         tables = [
             r[0]
             for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' and table_name <> '_publish_info'"
+                "select table_name from information_schema.tables where table_schema = 'main' and table_name <> '_publish_info'"
             ).fetchall()
         ]
         ids: set[str] = set()
         for t in tables:
             ids |= {
-                r[0]
-                for r in con.execute(f"select distinct {RUN_ID_COLUMN} from marts.{t}").fetchall()
+                r[0] for r in con.execute(f"select distinct {RUN_ID_COLUMN} from {t}").fetchall()
             }
         return ids
     finally:

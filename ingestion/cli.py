@@ -196,23 +196,23 @@ def _summary(docs, seconds: float) -> None:
     con = duckdb.connect(str(snapshot_path()), read_only=True)
     try:
         tables = con.execute(
-            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts' "
+            "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
             "and table_name <> '_publish_info' order by 1"
         ).fetchall()
         typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in tables))
         month, nps, csat, reply = con.execute(
-            "select month, nps, csat, first_reply_median_calendar_minutes from marts.cx_metrics_monthly "
-            "where month < date_trunc('month', (select max(created_at) from marts.fct_tickets)) "
+            "select month, nps, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
+            "where month < date_trunc('month', (select max(created_at) from fct_tickets)) "
             "order by month desc limit 1"
         ).fetchone()
         turnover, enps = con.execute(
             "select sum(separations) / nullif(sum(average_headcount), 0), "
             "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
-            "from marts.ex_metrics_monthly where month = ?",
+            "from ex_metrics_monthly where month = ?",
             [month],
         ).fetchone()
         link = con.execute(
-            "select pearson_r, n from marts.xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
+            "select pearson_r, n from xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
         ).fetchone()
     finally:
         con.close()
