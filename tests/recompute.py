@@ -1,0 +1,580 @@
+"""Independent recomputation of the monthly CX and EX metrics, in plain pandas.
+
+Reads only the raw schemas that dlt loaded (`raw_hubspot`, `raw_zendesk`, `raw_bamboohr`,
+`raw_qualtrics`) and computes every figure from the metric definitions in DESIGN.md plus the
+staging layer's documented data-quality rules. Nothing here reads a staging, intermediate or
+mart model or reuses dbt SQL: SQL is used only as `select * from raw_<vendor>.<table>`.
+The marts are read separately, by the test, only to compare.
+
+Data-quality rules applied (the project's documented choices):
+- survey answers are valid only when the value is an integer within the question's scale
+  (CSAT 1-5, CES 1-7, NPS/eNPS 0-10, engagement items 1-5); "N/A", out-of-scale numbers and
+  omitted QIDs are no answer; month = UTC month of the raw `recorded_date`;
+- deleted tickets (current status 'deleted') are left out of ticket metrics;
+- only deals with stage exactly 'closedwon' make customers ('closedwon_legacy' is quarantined);
+  a deal's company comes from raw_hubspot.deal_companies;
+- BambooHR dates '0000-00-00' and '' mean no date.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+Loader = Callable[[str], pd.DataFrame]
+
+CSAT_SURVEY = "Post-ticket CSAT"
+NPS_SURVEY = "Customer relationship NPS"
+PULSE_SURVEY = "Employee engagement pulse"
+# question scales, from DESIGN.md
+CSAT_QID, CSAT_SCALE = "QID1", (1, 5)
+CES_QID, CES_SCALE = "QID2", (1, 7)
+NPS_QID, NPS_SCALE = "QID1", (0, 10)
+ENPS_QID, ENPS_SCALE = "QID1", (0, 10)
+ENGAGEMENT_QIDS, ENGAGEMENT_SCALE = ("QID2", "QID3", "QID4", "QID5", "QID6"), (1, 5)
+MIN_RESPONDENTS = 5
+AGENT_ROLES = {"agent", "admin"}
+UNASSIGNED = "Unassigned"
+
+_INT_STRING = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def duckdb_loader(con: duckdb.DuckDBPyConnection) -> Loader:
+    """`select *` from one raw table; JSON columns come back as text, timestamps in UTC."""
+    con.execute("set TimeZone = 'UTC'")
+
+    def load(table: str) -> pd.DataFrame:
+        schema, name = table.split(".")
+        cols = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if not cols:
+            raise LookupError(f"raw table {table} does not exist")
+        select = ", ".join(
+            f'cast("{c}" as varchar) as "{c}"' if t.upper() == "JSON" else f'"{c}"' for c, t in cols
+        )
+        return con.execute(f'select {select} from {schema}."{name}"').df()
+
+    return load
+
+
+def _latest(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per key (raw is merged already; this only guards against a re-appended row)."""
+    if "_dlt_load_id" in df.columns:
+        df = df.sort_values("_dlt_load_id", kind="stable")
+    return df.drop_duplicates(key, keep="last").reset_index(drop=True)
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    out = pd.to_datetime(series, utc=True)
+    return out.dt.tz_convert("UTC")
+
+
+def utc_month(series: pd.Series) -> pd.Series:
+    """First day (naive Timestamp) of the UTC calendar month of each instant."""
+    return _utc(series).dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+
+
+def _month_of(day: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(day.year, day.month, 1)
+
+
+def month_range(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
+    return list(pd.date_range(_month_of(first), _month_of(last), freq="MS"))
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+def valid_score(value: object, scale: tuple[int, int]) -> int | None:
+    """The answer as an int when it is an integer within the scale, else None (no answer)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        number = int(value)
+    elif isinstance(value, str) and _INT_STRING.match(value):
+        number = int(value)
+    else:
+        return None
+    lo, hi = scale
+    return number if lo <= number <= hi else None
+
+
+def survey_responses(load: Loader, survey_name: str) -> pd.DataFrame:
+    """Responses of one survey (by its name): response_id, recorded_at (UTC), month, values (dict)."""
+    surveys = _latest(load("raw_qualtrics.surveys"), "id")
+    ids = set(surveys.loc[surveys["name"] == survey_name, "id"])
+    assert ids, f"survey {survey_name!r} not in raw_qualtrics.surveys"
+    resp = _latest(load("raw_qualtrics.survey_responses"), "response_id")
+    resp = resp[resp["survey_id"].isin(ids)].copy()
+    resp["recorded_at"] = _utc(resp["recorded_date"])
+    resp["month"] = utc_month(resp["recorded_at"])
+    resp["values"] = [json.loads(v) if isinstance(v, str) else (v or {}) for v in resp["values"]]
+    return resp[["response_id", "recorded_at", "month", "values"]].reset_index(drop=True)
+
+
+def _scores(resp: pd.DataFrame, qid: str, scale: tuple[int, int]) -> pd.Series:
+    return pd.Series(
+        [valid_score(v.get(qid), scale) for v in resp["values"]], index=resp.index, dtype="Int64"
+    )
+
+
+# --------------------------------------------------------------------------- CX
+
+
+def survey_metrics_by_month(load: Loader) -> pd.DataFrame:
+    """NPS, CSAT, CES parts and ratios per month recorded."""
+    nps = survey_responses(load, NPS_SURVEY)
+    nps["score"] = _scores(nps, NPS_QID, NPS_SCALE)
+    nps = nps[nps["score"].notna()]
+    nps_m = nps.groupby("month").agg(
+        nps_respondents=("score", "size"),
+        nps_promoters=("score", lambda s: int((s >= 9).sum())),
+        nps_passives=("score", lambda s: int(((s >= 7) & (s <= 8)).sum())),
+        nps_detractors=("score", lambda s: int((s <= 6).sum())),
+    )
+
+    post = survey_responses(load, CSAT_SURVEY)
+    post["csat"] = _scores(post, CSAT_QID, CSAT_SCALE)
+    post["ces"] = _scores(post, CES_QID, CES_SCALE)
+    csat = post[post["csat"].notna()]
+    csat_m = csat.groupby("month").agg(
+        csat_responses=("csat", "size"),
+        csat_satisfied=("csat", lambda s: int(s.isin([4, 5]).sum())),
+    )
+    ces = post[post["ces"].notna()]
+    ces_m = ces.groupby("month").agg(
+        ces_responses=("ces", "size"), ces_score_sum=("ces", lambda s: int(s.sum()))
+    )
+    out = nps_m.join(csat_m, how="outer").join(ces_m, how="outer").fillna(0).astype("int64")
+    out["nps"] = _ratio(
+        100.0 * (out["nps_promoters"] - out["nps_detractors"]), out["nps_respondents"]
+    )
+    out["csat"] = _ratio(100.0 * out["csat_satisfied"], out["csat_responses"])
+    out["ces"] = _ratio(1.0 * out["ces_score_sum"], out["ces_responses"])
+    return out
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = num.astype("float64")
+    den = den.astype("float64")
+    return (num / den).where(den != 0)
+
+
+def ticket_first_replies(load: Loader) -> pd.DataFrame:
+    """Per non-deleted ticket: created_at, month, first_reply_at, first_reply_calendar_minutes, is_solved.
+
+    First reply = the earliest public comment whose author is a Zendesk agent or admin, not
+    counting the comment of the creation audit (the request itself)."""
+    tickets = _latest(load("raw_zendesk.tickets"), "id")
+    tickets = tickets[tickets["status"] != "deleted"].copy()
+    tickets["created_at"] = _utc(tickets["created_at"])
+    tickets["month"] = utc_month(tickets["created_at"])
+
+    audits = _latest(load("raw_zendesk.ticket_events"), "id")
+    children = _latest(load("raw_zendesk.ticket_events__child_events"), "_dlt_id")
+    children = children.merge(
+        audits[["_dlt_id", "id", "ticket_id"]].rename(
+            columns={"_dlt_id": "_dlt_parent_id", "id": "audit"}
+        ),
+        on="_dlt_parent_id",
+        how="inner",
+    )
+    creation_audits = set(children.loc[children["event_type"] == "Create", "audit"])
+    users = _latest(load("raw_zendesk.users"), "id")
+    agents = set(users.loc[users["role"].isin(AGENT_ROLES), "id"])
+
+    comments = children[
+        (children["event_type"] == "Comment")
+        & (children["public"] == True)  # noqa: E712  (nullable boolean)
+        & children["author_id"].isin(agents)
+        & ~children["audit"].isin(creation_audits)
+    ].copy()
+    comments["created_at"] = _utc(comments["created_at"])
+    first = comments.groupby("ticket_id")["created_at"].min().rename("first_reply_at")
+
+    out = tickets.set_index("id")[["created_at", "month", "status"]].join(first)
+    out["first_reply_calendar_minutes"] = (
+        out["first_reply_at"] - out["created_at"]
+    ).dt.total_seconds() / 60.0
+    out["is_solved"] = out["status"].isin(["solved", "closed"])
+    out.index.name = "ticket_id"
+    return out
+
+
+def ticket_metrics_by_month(load: Loader) -> pd.DataFrame:
+    t = ticket_first_replies(load)
+    return t.groupby("month").agg(
+        tickets_created=("created_at", "size"),
+        tickets_with_first_reply=("first_reply_at", "count"),
+        # pandas' median interpolates like percentile_cont(0.5) and skips nulls
+        first_reply_median_calendar_minutes=("first_reply_calendar_minutes", "median"),
+        tickets_created_now_solved=("is_solved", "sum"),
+    )
+
+
+def customer_contracts(load: Loader) -> pd.DataFrame:
+    """Closed-won contracts with their company: customer_id, start (date), end (date, exclusive)."""
+    deals = _latest(load("raw_hubspot.deals"), "id")
+    if "archived" in deals.columns:
+        deals = deals[deals["archived"] != True]  # noqa: E712
+    deals = deals[deals["properties__dealstage"] == "closedwon"]
+    links = load("raw_hubspot.deal_companies")[["deal_id", "company_id"]]
+    links = links.dropna(subset=["company_id"]).drop_duplicates()
+    c = deals.merge(links, left_on="id", right_on="deal_id", how="inner")
+    c = pd.DataFrame(
+        {
+            "deal_id": c["id"],
+            "customer_id": c["company_id"].astype("int64").astype(str),
+            "start": pd.to_datetime(
+                c["properties__contract_start_date"], format="%Y-%m-%d", errors="coerce"
+            ),
+            "end": pd.to_datetime(
+                c["properties__contract_end_date"], format="%Y-%m-%d", errors="coerce"
+            ),
+        }
+    )
+    return c.dropna(subset=["start", "end"]).reset_index(drop=True)
+
+
+def customers_on(contracts: pd.DataFrame, day: pd.Timestamp) -> set[str]:
+    covered = (contracts["start"] <= day) & (day < contracts["end"])
+    return set(contracts.loc[covered, "customer_id"])
+
+
+def data_as_of(load: Loader) -> pd.Timestamp:
+    """The latest instant in the help-desk and survey data (used only to judge null end states)."""
+    stamps = [
+        _utc(load("raw_zendesk.tickets")["updated_at"]).max(),
+        _utc(load("raw_zendesk.tickets")["created_at"]).max(),
+        _utc(load("raw_zendesk.ticket_events")["created_at"]).max(),
+        _utc(load("raw_qualtrics.survey_responses")["recorded_date"]).max(),
+    ]
+    return max(s for s in stamps if pd.notna(s))
+
+
+def customer_metrics_by_month(load: Loader, months: Iterable[pd.Timestamp]) -> pd.DataFrame:
+    contracts = customer_contracts(load)
+    rows = []
+    for m in months:
+        nxt = m + pd.DateOffset(months=1)
+        start, end = customers_on(contracts, m), customers_on(contracts, nxt)
+        rows.append(
+            {
+                "month": m,
+                "customers_start": len(start),
+                "customers_end": len(end),
+                "customers_new": len(end - start),
+                "customers_churned": len(start - end),
+            }
+        )
+    out = pd.DataFrame(rows).set_index("month")
+    out["churn_rate"] = _ratio(1.0 * out["customers_churned"], out["customers_start"])
+    return out
+
+
+def cx_months(load: Loader) -> list[pd.Timestamp]:
+    """From the first month with any CX data (survey, ticket, customer) to the month of the as-of."""
+    firsts = [
+        survey_responses(load, NPS_SURVEY)["month"].min(),
+        survey_responses(load, CSAT_SURVEY)["month"].min(),
+        ticket_first_replies(load)["month"].min(),
+    ]
+    contracts = customer_contracts(load)
+    if len(contracts):
+        firsts.append(_month_of(contracts["start"].min()))
+    return month_range(min(f for f in firsts if pd.notna(f)), data_as_of(load).tz_localize(None))
+
+
+def cx_metrics_monthly(load: Loader) -> pd.DataFrame:
+    """The recomputed counterpart of marts.cx_metrics_monthly, indexed by month."""
+    months = cx_months(load)
+    out = pd.DataFrame(index=pd.Index(months, name="month"))
+    out = out.join(survey_metrics_by_month(load)).join(ticket_metrics_by_month(load))
+    counts = [
+        c
+        for c in out.columns
+        if c not in ("nps", "csat", "ces", "first_reply_median_calendar_minutes")
+    ]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out = out.join(customer_metrics_by_month(load, months))
+    return out
+
+
+# --------------------------------------------------------------------------- EX
+
+
+def _bamboo_date(value: object) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    if text in ("", "0000-00-00"):
+        return None
+    day = pd.to_datetime(text[:10], format="%Y-%m-%d", errors="coerce")
+    return None if pd.isna(day) else day
+
+
+def _termination_type(label: object) -> str | None:
+    text = str(label or "").lower()
+    if "involuntary" in text:
+        return "involuntary"
+    if "voluntary" in text:
+        return "voluntary"
+    return None
+
+
+@dataclass(frozen=True)
+class Period:
+    employee_id: str
+    hire_date: pd.Timestamp
+    termination_date: pd.Timestamp | None
+    termination_type: str | None
+
+
+def employment_periods(load: Loader) -> list[Period]:
+    """A 'Terminated' row ends the open period; any other status starts one if none is open."""
+    status = _latest(load("raw_bamboohr.employment_status"), "id").copy()
+    status["day"] = [_bamboo_date(v) for v in status["date"]]
+    status = status[status["day"].notna()]
+    status["row_no"] = pd.to_numeric(status["id"], errors="coerce")
+    periods: list[Period] = []
+    for emp, rows in status.sort_values(["employee_id", "day", "row_no"]).groupby("employee_id"):
+        hire = None
+        for row in rows.itertuples():
+            if row.employment_status == "Terminated":
+                if hire is not None:
+                    periods.append(
+                        Period(str(emp), hire, row.day, _termination_type(row.termination_type_id))
+                    )
+                    hire = None
+            elif hire is None:
+                hire = row.day
+        if hire is not None:
+            periods.append(Period(str(emp), hire, None, None))
+    return periods
+
+
+class JobHistory:
+    """Department as of a day: the employee's jobInfo row with the latest date on or before it."""
+
+    def __init__(self, load: Loader):
+        jobs = _latest(load("raw_bamboohr.job_info"), "id").copy()
+        jobs["day"] = [_bamboo_date(v) for v in jobs["date"]]
+        jobs = jobs[jobs["day"].notna()]
+        jobs["row_no"] = pd.to_numeric(jobs["id"], errors="coerce")
+        jobs = jobs.sort_values(["employee_id", "day", "row_no"])
+        self._rows = {
+            str(emp): list(zip(g["day"], g["department"], strict=True))
+            for emp, g in jobs.groupby("employee_id")
+        }
+
+    def department(self, employee_id: str, day: pd.Timestamp) -> str:
+        dept = None
+        for start, d in self._rows.get(employee_id, []):
+            if start <= day:
+                dept = d
+            else:
+                break
+        if dept is None or (isinstance(dept, float) and math.isnan(dept)) or not str(dept).strip():
+            return UNASSIGNED
+        return str(dept)
+
+
+def headcount_on(periods: list[Period], jobs: JobHistory, day: pd.Timestamp) -> pd.Series:
+    """Headcount by department on a day (a person counts once even if two periods touch it)."""
+    active = {
+        p.employee_id
+        for p in periods
+        if p.hire_date <= day and (p.termination_date is None or day <= p.termination_date)
+    }
+    return pd.Series([jobs.department(e, day) for e in active], dtype="object").value_counts()
+
+
+def hr_metrics_by_month(load: Loader, months: Iterable[pd.Timestamp]) -> pd.DataFrame:
+    periods = employment_periods(load)
+    jobs = JobHistory(load)
+    frames = []
+    for m in months:
+        last = m + pd.offsets.MonthEnd(0)
+        frames.append(
+            headcount_on(periods, jobs, m).rename("headcount_start").to_frame().assign(month=m)
+        )
+        frames.append(
+            headcount_on(periods, jobs, last).rename("headcount_end").to_frame().assign(month=m)
+        )
+    heads = pd.concat(frames).rename_axis("department").reset_index()
+    heads = heads.groupby(["month", "department"])[["headcount_start", "headcount_end"]].sum(
+        min_count=1
+    )
+
+    moves = []
+    for p in periods:
+        moves.append(
+            {
+                "month": _month_of(p.hire_date),
+                "department": jobs.department(p.employee_id, p.hire_date),
+                "hires": 1,
+            }
+        )
+        if p.termination_date is not None:
+            moves.append(
+                {
+                    "month": _month_of(p.termination_date),
+                    "department": jobs.department(p.employee_id, p.termination_date),
+                    "separations": 1,
+                    "voluntary_separations": int(p.termination_type == "voluntary"),
+                    "involuntary_separations": int(p.termination_type == "involuntary"),
+                }
+            )
+    moves = pd.DataFrame(moves).groupby(["month", "department"]).sum(min_count=1)
+    months = set(months)
+    moves = moves[moves.index.get_level_values("month").isin(months)]
+    return heads.join(moves, how="outer").fillna(0).astype("int64")
+
+
+def pulse_metrics_by_month(load: Loader) -> pd.DataFrame:
+    """Per month x embedded department: respondents, eNPS and engagement parts, and the
+    primary suppression flag (fewer than 5 respondents behind any of the survey figures)."""
+    resp = survey_responses(load, PULSE_SURVEY)
+    resp["department"] = [
+        str(v.get("department")).strip() if str(v.get("department") or "").strip() else UNASSIGNED
+        for v in resp["values"]
+    ]
+    resp["enps_score"] = _scores(resp, ENPS_QID, ENPS_SCALE)
+    items = pd.concat(
+        [_scores(resp, q, ENGAGEMENT_SCALE).rename(q) for q in ENGAGEMENT_QIDS], axis=1
+    )
+    resp["engagement_answers"] = items.notna().sum(axis=1)
+    resp["engagement_favorable"] = items.isin([4, 5]).sum(axis=1)
+    resp["has_answer"] = resp["enps_score"].notna() | (resp["engagement_answers"] > 0)
+    resp = resp[resp["has_answer"]]
+    s = resp["enps_score"]
+    resp = resp.assign(
+        enps_respondents=s.notna().astype(int),
+        enps_promoters=(s >= 9).fillna(False).astype(int),
+        enps_passives=((s >= 7) & (s <= 8)).fillna(False).astype(int),
+        enps_detractors=(s <= 6).fillna(False).astype(int),
+        engagement_respondents=(resp["engagement_answers"] > 0).astype(int),
+        respondents=1,
+    )
+    cols = [
+        "respondents",
+        "enps_respondents",
+        "enps_promoters",
+        "enps_passives",
+        "enps_detractors",
+        "engagement_respondents",
+        "engagement_answers",
+        "engagement_favorable",
+    ]
+    out = resp.groupby(["month", "department"])[cols].sum().astype("int64")
+    out["enps"] = _ratio(
+        100.0 * (out["enps_promoters"] - out["enps_detractors"]), out["enps_respondents"]
+    )
+    out["engagement"] = _ratio(100.0 * out["engagement_favorable"], out["engagement_answers"])
+    return out
+
+
+def ex_months(load: Loader) -> list[pd.Timestamp]:
+    """The survey window: from the first pulse response's month to the month of the data's as-of."""
+    first = survey_responses(load, PULSE_SURVEY)["month"].min()
+    return month_range(first, data_as_of(load).tz_localize(None))
+
+
+def ex_metrics_monthly(load: Loader, months: Iterable[pd.Timestamp] | None = None) -> pd.DataFrame:
+    """The recomputed counterpart of marts.ex_metrics_monthly, indexed by (month, department).
+
+    Survey columns are the unsuppressed truth; `is_suppressed` is the primary suppression rule
+    (respondents, eNPS respondents or engagement respondents below 5, or no response)."""
+    months = list(months) if months is not None else ex_months(load)
+    hr = hr_metrics_by_month(load, months)
+    pulse = pulse_metrics_by_month(load)
+    pulse = pulse[pulse.index.get_level_values("month").isin(set(months))]
+    out = hr.join(pulse, how="outer")
+    hr_cols = [
+        "headcount_start",
+        "headcount_end",
+        "hires",
+        "separations",
+        "voluntary_separations",
+        "involuntary_separations",
+    ]
+    out[hr_cols] = out[hr_cols].fillna(0).astype("int64")
+    out["average_headcount"] = (out["headcount_start"] + out["headcount_end"]) / 2.0
+    for name, num in (
+        ("turnover_rate", "separations"),
+        ("voluntary_turnover_rate", "voluntary_separations"),
+        ("involuntary_turnover_rate", "involuntary_separations"),
+    ):
+        out[name] = _ratio(out[num], out["average_headcount"])
+    survey_counts = [c for c in pulse.columns if c not in ("enps", "engagement")]
+    out[survey_counts] = out[survey_counts].fillna(0).astype("int64")
+    out["is_suppressed"] = (
+        out[["respondents", "enps_respondents", "engagement_respondents"]].min(axis=1)
+        < MIN_RESPONDENTS
+    )
+    return out.sort_index()
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def mismatches(
+    expected: pd.DataFrame,
+    actual: pd.DataFrame,
+    counts: Iterable[str],
+    floats: Iterable[str],
+    rel_tol: float = 1e-9,
+) -> pd.DataFrame:
+    """Rows (key..., column, expected, actual) where the two frames (same index) disagree.
+
+    Counts must be equal (null equals only null); floats within rel_tol (or 1e-12 absolute
+    near 0), null equals only null. Index entries missing on one side compare as null."""
+    idx = expected.index.union(actual.index)
+    e, a = expected.reindex(idx), actual.reindex(idx)
+    found = []
+    for col in (*counts, *floats):
+        is_float = col in set(floats)
+        for key, ev, av in zip(idx, e[col], a[col], strict=True):
+            en, an = pd.isna(ev), pd.isna(av)
+            if en and an:
+                continue
+            if en != an:
+                ok = False
+            elif is_float:
+                ok = math.isclose(float(ev), float(av), rel_tol=rel_tol, abs_tol=1e-12)
+            else:
+                ok = int(ev) == int(av)
+            if not ok:
+                keys = tuple(
+                    k.date() if isinstance(k, pd.Timestamp) else k
+                    for k in (key if isinstance(key, tuple) else (key,))
+                )
+                found.append((*keys, col, _plain(ev, is_float), _plain(av, is_float)))
+    names = [n or "key" for n in idx.names]
+    columns = [*names, "column", "expected", "actual"]
+    return pd.DataFrame(
+        {c: pd.Series([row[i] for row in found], dtype=object) for i, c in enumerate(columns)}
+    )
+
+
+def _plain(value: object, is_float: bool) -> object:
+    """A cell as it should read in a diff: None, an int for counts, a full-precision float."""
+    if pd.isna(value):
+        return None
+    return float(value) if is_float else int(value)
