@@ -174,17 +174,49 @@ def demo(
 
 
 def _run_job(name: str):
-    """Execute a job of the code location in this process, printing one line per step."""
+    """Execute a job of the code location in this process, printing one line per step.
+
+    Everything else the steps print (dbt's log lines) goes to $XM_DATA_DIR/logs/<job>.log."""
+    import contextlib
+    import logging
+
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from ingestion.pipeline import data_dir
 
-    job = defs().resolve_job_def(name)
-    with dg.instance_for_test() as instance:
+    terminal = sys.stdout
+
+    class StepProgress(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            event = getattr(record, "dagster_meta", {}).get("dagster_event")
+            if event is None:
+                return
+            kind = event.event_type_value
+            if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+                verb = {
+                    "STEP_START": "running",
+                    "STEP_SUCCESS": "done",
+                    "STEP_FAILURE": "FAILED",
+                    "STEP_SKIPPED": "skipped",
+                }[kind]
+                typer.echo(
+                    f"      {time.strftime('%H:%M:%S')} {event.step_key:<24} {verb}", file=terminal
+                )
+
+    @dg.logger
+    def progress(_init_context) -> logging.Logger:
+        logger = logging.Logger("xm.progress", level=logging.DEBUG)
+        logger.addHandler(StepProgress())
+        return logger
+
+    job = defs().resolve_job_def(name).with_logger_defs({"progress": progress})
+    log = data_dir() / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"      (step output: {log})")
+    with dg.instance_for_test() as instance, log.open("w") as out, contextlib.redirect_stdout(out):
         return job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
         )
 
 
@@ -200,11 +232,19 @@ def _summary(docs, seconds: float) -> None:
             "and table_name <> '_publish_info' order by 1"
         ).fetchall()
         typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in tables))
-        month, nps, csat, reply = con.execute(
-            "select month, nps, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
-            "where month < date_trunc('month', (select max(created_at) from fct_tickets)) "
+        # the last month the data covers to its end (tickets arrive daily)
+        month, csat, reply = con.execute(
+            "select month, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
+            "where month + interval 1 month <= (select greatest(max(created_at), max(last_solved_at)) "
+            "from fct_tickets) + interval 1 day "
             "order by month desc limit 1"
         ).fetchone()
+        # the relationship NPS survey runs quarterly: its latest month with answers
+        nps_month, nps = con.execute(
+            "select month, nps from cx_metrics_monthly where nps is not null and month <= ? "
+            "order by month desc limit 1",
+            [month],
+        ).fetchone() or (None, None)
         turnover, enps = con.execute(
             "select sum(separations) / nullif(sum(average_headcount), 0), "
             "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
@@ -221,7 +261,7 @@ def _summary(docs, seconds: float) -> None:
         return "n/a" if v is None else format(v, spec)
 
     typer.echo(
-        f"      last full month {month:%Y-%m}: NPS {fmt(nps, '.1f')}, CSAT {fmt(csat, '.1f')}%, "
+        f"      last full month {month:%Y-%m}: NPS {fmt(nps, '.1f')} ({f'{nps_month:%Y-%m}' if nps_month else 'no answers'}), CSAT {fmt(csat, '.1f')}%, "
         f"median first reply {fmt(reply, '.0f')} min, turnover {fmt(turnover and 100 * turnover, '.1f')}%, "
         f"eNPS {fmt(enps, '.1f')}"
     )
