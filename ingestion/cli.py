@@ -275,6 +275,10 @@ def _summary(docs, seconds: float) -> None:
     )
     typer.echo("        asset graph         .venv/bin/dg dev   (then http://127.0.0.1:3000)")
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
+    from expectations import docs_index
+
+    typer.echo(f"        GX Data Docs        {docs_index()}")
+    typer.echo("        both, served        .venv/bin/xm docs serve")
 
 
 docs_app = typer.Typer(

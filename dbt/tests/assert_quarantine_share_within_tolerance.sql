@@ -6,7 +6,8 @@
 with quarantined as (
     select source_table, count(*) as quarantined_rows
     from {{ ref('quarantine') }}
-    where source_key not like '%:%'  -- row-level rejections (answers are checked per answer below)
+    -- row-level rejections; single survey answers are checked against all answers below
+    where not (source_table = 'raw_qualtrics.survey_responses' and source_key like '%:%')
     group by source_table
 ),
 
@@ -19,6 +20,7 @@ answers as (
 totals as (
 {%- set tables = [
     ('raw_hubspot', 'companies'), ('raw_hubspot', 'contacts'), ('raw_hubspot', 'deals'),
+    ('raw_hubspot', 'deal_companies'),
     ('raw_zendesk', 'tickets'), ('raw_zendesk', 'users'), ('raw_zendesk', 'organizations'),
     ('raw_bamboohr', 'employees'), ('raw_bamboohr', 'job_info'), ('raw_bamboohr', 'employment_status'),
     ('raw_qualtrics', 'survey_responses'),

@@ -1,0 +1,520 @@
+"""Raw-load suites (warning severity: a person should look; they never stop a refresh).
+
+- `raw_<vendor>.columns`: the columns staging cannot do without are present in every table.
+- `raw_<vendor>.volume`: no table holds far fewer rows than at its previous passing validation.
+- `raw_qualtrics.survey_responses.answer_scales`: answers fall within their question's scale
+  (out-of-scale and non-numeric shares under a tolerance), and no answer is keyed to a
+  question the survey definition does not have.
+- `quarantine.share`: the share of each source table's rows that staging quarantined.
+
+Every batch is computed in DuckDB (counts, shares) or is a zero-row frame (columns), so the
+frames stay a few dozen rows at any scale.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from expectations.spec import SuiteResult, SuiteSpec, new_suite
+from expectations.state import read_volume_baseline, update_volume_baseline
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+    from expectations.warehouse import Warehouse
+
+VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
+
+# A table holding less than this share of the rows it held at its previous passing validation
+# is an alarm: dlt merges on primary keys, so a raw table only shrinks when rows were lost.
+MIN_VOLUME_RATIO = 0.5
+# Survey answers: tolerated shares of numeric answers outside the question's scale, and of
+# answers that are not numbers at all, per survey question. Questions with fewer answers than
+# MIN_ANSWERS are not judged (one dirty answer in three is noise, not a broken feed).
+MAX_OUT_OF_SCALE_SHARE = 0.05
+MAX_NON_NUMERIC_SHARE = 0.05
+MIN_ANSWERS = 30
+# Quarantined share of a source table's rows that deserves a look. dbt's blocking test
+# (`assert_quarantine_share_within_tolerance`) stops the refresh at 20%; this warns earlier.
+MAX_QUARANTINE_SHARE = 0.10
+
+# The raw columns staging reads directly (columns read through `column_or_null`, which may
+# legitimately be absent while no row carried a value, are not required).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "raw_hubspot.companies": (
+        "id",
+        "properties__name",
+        "properties__domain",
+        "properties__hs_lastmodifieddate",
+        "_dlt_load_id",
+    ),
+    "raw_hubspot.contacts": ("id", "properties__lastmodifieddate", "_dlt_load_id"),
+    "raw_hubspot.deals": (
+        "id",
+        "properties__dealstage",
+        "properties__hs_lastmodifieddate",
+        "_dlt_load_id",
+    ),
+    "raw_hubspot.deal_companies": ("deal_id", "company_id", "_dlt_load_id"),
+    "raw_zendesk.tickets": (
+        "id",
+        "status",
+        "priority",
+        "via__channel",
+        "created_at",
+        "updated_at",
+        "_dlt_load_id",
+    ),
+    "raw_zendesk.ticket_events": ("id", "ticket_id", "created_at", "updater_id", "via"),
+    "raw_zendesk.ticket_events__child_events": (
+        "id",
+        "event_type",
+        "_dlt_parent_id",
+    ),
+    "raw_zendesk.users": ("id", "name", "email", "role", "active", "created_at", "updated_at"),
+    "raw_zendesk.organizations": ("id", "name", "created_at", "updated_at"),
+    "raw_zendesk.organizations__domain_names": ("value", "_dlt_parent_id"),
+    "raw_zendesk.groups": ("id", "name", "deleted"),
+    "raw_zendesk.schedules": ("id", "name", "time_zone"),
+    "raw_zendesk.schedules__intervals": ("start_time", "end_time", "_dlt_parent_id"),
+    "raw_zendesk.schedule_holidays": ("id", "name", "start_date", "end_date"),
+    "raw_bamboohr.employees": (
+        "id",
+        "work_email",
+        "hire_date",
+        "termination_date",
+        "status",
+        "department",
+        "division",
+        "job_title",
+        "last_changed",
+    ),
+    "raw_bamboohr.job_info": ("id", "employee_id", "date", "department", "division", "job_title"),
+    "raw_bamboohr.employment_status": ("id", "employee_id", "date", "employment_status"),
+    "raw_qualtrics.surveys": ("id", "name"),
+    "raw_qualtrics.survey_questions": ("survey_id", "question_id", "selector", "choices"),
+    "raw_qualtrics.survey_responses": ("response_id", "survey_id", "recorded_date", "values"),
+}
+
+
+def root_table(table: str) -> str:
+    """dlt child tables (`tickets__tags`) belong to the asset of their root table."""
+    return table.split("__", 1)[0]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------- required columns
+
+
+def columns_suite(vendor: str) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    expectations = [
+        gxe.ExpectColumnToExist(
+            column=f"{table.split('.', 1)[1]}.{column}",
+            description=f"`{table}` has column `{column}` (staging reads it)",
+        )
+        for table, columns in REQUIRED_COLUMNS.items()
+        if table.split(".", 1)[0] == f"raw_{vendor}"
+        for column in columns
+    ]
+    return new_suite(
+        f"raw_{vendor}.columns",
+        blocking=False,
+        description=(
+            f"raw_{vendor}: the columns staging reads directly are present. The batch has no "
+            "rows: one column `<table>.<column>` per column of every table of the schema."
+        ),
+        expectations=expectations,
+    )
+
+
+def _read_columns(vendor: str):
+    schema = f"raw_{vendor}"
+
+    def read(wh: Warehouse) -> pd.DataFrame:
+        # zero rows: only the catalogue is read, whatever the size of the tables
+        cols = wh.frame(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = ? order by table_name, ordinal_position",
+            [schema],
+        )
+        names = [f"{t}.{c}" for t, c in zip(cols["table_name"], cols["column_name"], strict=True)]
+        return pd.DataFrame(columns=names)
+
+    return read
+
+
+def column_specs() -> list[SuiteSpec]:
+    return [
+        SuiteSpec(
+            name=f"raw_{vendor}.columns",
+            layer="raw",
+            table=f"raw_{vendor}.*",
+            check="gx_required_columns",
+            blocking=False,
+            description=f"Required columns of every raw_{vendor} table",
+            build=lambda v=vendor: columns_suite(v),
+            read=_read_columns(vendor),
+            batch="columns only",
+        )
+        for vendor in VENDORS
+    ]
+
+
+# --------------------------------------------------------------------- volume
+
+
+def volume_suite(vendor: str) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return new_suite(
+        f"raw_{vendor}.volume",
+        blocking=False,
+        description=(
+            f"raw_{vendor}: each table holds at least {MIN_VOLUME_RATIO:.0%} of the rows it held "
+            "at its previous passing validation (first validation: nothing to compare, passes)."
+        ),
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="ratio_to_previous",
+                min_value=MIN_VOLUME_RATIO,
+                description=(
+                    f"rows now / rows at the previous passing validation >= {MIN_VOLUME_RATIO} "
+                    "(a stream that suddenly returns far fewer rows is an alarm)"
+                ),
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="rows", min_value=1, description="every loaded table has rows"
+            ),
+        ],
+    )
+
+
+def _read_volume(vendor: str):
+    schema = f"raw_{vendor}"
+
+    def read(wh: Warehouse) -> pd.DataFrame:
+        tables = wh.tables(schema)
+        baseline = read_volume_baseline(wh.data_dir)
+        rows = []
+        if tables:
+            parts = []
+            for t in tables:
+                has_load_id = "_dlt_load_id" in wh.columns(schema, t)
+                newest = (
+                    f"count(*) filter (where _dlt_load_id = (select max(_dlt_load_id) "
+                    f"from {_quote(schema)}.{_quote(t)}))"
+                    if has_load_id
+                    else "cast(null as bigint)"
+                )
+                newest_id = "max(_dlt_load_id)" if has_load_id else "cast(null as varchar)"
+                parts.append(
+                    f"select '{t}' as table_name, count(*) as rows, {newest} as newest_load_rows, "
+                    f"{newest_id} as newest_load_id from {_quote(schema)}.{_quote(t)}"
+                )
+            counts = wh.frame(" union all ".join(parts))
+            for rec in counts.to_dict("records"):
+                prev = baseline.get(f"{schema}.{rec['table_name']}", {}).get("rows")
+                rec["previous_rows"] = prev
+                rec["ratio_to_previous"] = (rec["rows"] / prev) if prev else None
+                rows.append(rec)
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "table_name",
+                "rows",
+                "newest_load_rows",
+                "newest_load_id",
+                "previous_rows",
+                "ratio_to_previous",
+            ],
+        )
+        frame["ratio_to_previous"] = frame["ratio_to_previous"].astype("float64")
+        frame["previous_rows"] = frame["previous_rows"].astype("Float64")
+        return frame
+
+    return read
+
+
+def _after_volume(vendor: str):
+    schema = f"raw_{vendor}"
+
+    def after(wh: Warehouse, frame: pd.DataFrame, result: SuiteResult) -> None:
+        """Move the baseline forward for the tables that passed; failing ones keep theirs."""
+        if result.error:
+            return
+        ok = frame["ratio_to_previous"].isna() | (frame["ratio_to_previous"] >= MIN_VOLUME_RATIO)
+        counts = {
+            f"{schema}.{r['table_name']}": {
+                "rows": int(r["rows"]),
+                "load_id": None if pd.isna(r["newest_load_id"]) else str(r["newest_load_id"]),
+            }
+            for r in frame[ok & (frame["rows"] > 0)].to_dict("records")
+        }
+        update_volume_baseline(wh.data_dir, counts)
+
+    return after
+
+
+def volume_specs() -> list[SuiteSpec]:
+    return [
+        SuiteSpec(
+            name=f"raw_{vendor}.volume",
+            layer="raw",
+            table=f"raw_{vendor}.*",
+            check="gx_volume",
+            blocking=False,
+            description=f"Row counts of every raw_{vendor} table against the previous validation",
+            build=lambda v=vendor: volume_suite(v),
+            read=_read_volume(vendor),
+            batch="one row per table",
+            index_columns=("table_name", "rows", "previous_rows"),
+            after=_after_volume(vendor),
+        )
+        for vendor in VENDORS
+    ]
+
+
+# --------------------------------------------------------------------- survey answer scales
+
+
+def answer_scales_suite() -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return new_suite(
+        "raw_qualtrics.survey_responses.answer_scales",
+        blocking=False,
+        description=(
+            "Survey answers (the QID keys of `values`) fall within their question's scale, per "
+            f"survey question with at least {MIN_ANSWERS} answers."
+        ),
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="out_of_scale_share",
+                min_value=0,
+                max_value=MAX_OUT_OF_SCALE_SHARE,
+                description=(
+                    "share of numeric answers outside the question's scale "
+                    f"<= {MAX_OUT_OF_SCALE_SHARE:.0%}"
+                ),
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="non_numeric_share",
+                min_value=0,
+                max_value=MAX_NON_NUMERIC_SHARE,
+                description=(
+                    f'share of non-numeric answers (e.g. "N/A") <= {MAX_NON_NUMERIC_SHARE:.0%}'
+                ),
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="is_defined",
+                value_set=[True],
+                description="every answered question (QID) is defined in its survey",
+            ),
+        ],
+    )
+
+
+def question_scales(wh: Warehouse) -> pd.DataFrame:
+    """(survey_id, question_id, scale_min, scale_max) of every question in the raw survey
+    definitions. Choices come as an object keyed by recode ("1".."5") or, for NPS selectors,
+    as a list of displays "0".."10"; questions without choices (text entry) have no scale."""
+    questions = wh.frame(
+        "select survey_id, question_id, selector, cast(choices as varchar) as choices "
+        "from raw_qualtrics.survey_questions"
+    )
+    rows = []
+    for q in questions.to_dict("records"):
+        values: list[float] = []
+        try:
+            choices = json.loads(q["choices"]) if q["choices"] else None
+        except (TypeError, json.JSONDecodeError):
+            choices = None
+        if q["selector"] == "NPS":
+            values = [0, 10]
+        elif isinstance(choices, dict):
+            values = [float(k) for k in choices if _is_number(k)]
+        elif isinstance(choices, list):
+            shown = [c.get("Display") if isinstance(c, dict) else c for c in choices]
+            values = [float(v) for v in shown if _is_number(v)] or [1, len(shown)]
+        lo, hi = (min(values), max(values)) if values else (None, None)
+        rows.append((q["survey_id"], q["question_id"], lo, hi))
+    frame = pd.DataFrame(rows, columns=["survey_id", "question_id", "scale_min", "scale_max"])
+    return frame.astype({"scale_min": "float64", "scale_max": "float64"})
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def read_answer_scales(wh: Warehouse) -> pd.DataFrame:
+    scales = question_scales(wh)
+    with wh.connect() as con:
+        con.register("question_scales", scales)
+        return con.execute(
+            f"""
+            with answers as (
+                select survey_id, question_id,
+                    json_type(answer) as answer_type,
+                    try_cast(json_extract_string(answer, '$') as double) as score
+                from (
+                    select survey_id, question_id, json_extract(v, question_id) as answer
+                    from (
+                        select survey_id, "values" as v,
+                            unnest(json_keys("values")) as question_id
+                        from raw_qualtrics.survey_responses
+                    )
+                    where regexp_full_match(question_id, 'QID[0-9]+')
+                )
+                where json_type(answer) <> 'NULL'
+            ),
+            per_question as (
+                select a.survey_id, a.question_id,
+                    bool_or(s.question_id is not null) as is_defined,
+                    any_value(s.scale_min) as scale_min,
+                    any_value(s.scale_max) as scale_max,
+                    count(*) as answers,
+                    count(a.score) as numeric_answers,
+                    count(*) filter (where a.score < s.scale_min or a.score > s.scale_max)
+                        as out_of_scale,
+                    count(*) - count(a.score) as non_numeric
+                from answers as a
+                left join question_scales as s
+                    on a.survey_id = s.survey_id and a.question_id = s.question_id
+                group by all
+            )
+            -- shares only for questions with a numeric scale and enough answers
+            select p.survey_id, coalesce(sv.name, p.survey_id) as survey_name, p.question_id,
+                p.is_defined, p.scale_min, p.scale_max, p.answers, p.numeric_answers,
+                p.out_of_scale, p.non_numeric,
+                case when p.answers >= {MIN_ANSWERS} and p.numeric_answers > 0
+                    and p.scale_max is not null
+                    then p.out_of_scale / p.numeric_answers end as out_of_scale_share,
+                case when p.answers >= {MIN_ANSWERS} and p.scale_max is not null
+                    then p.non_numeric / p.answers end as non_numeric_share
+            from per_question as p
+            left join raw_qualtrics.surveys as sv on sv.id = p.survey_id
+            order by 1, 3
+            """
+        ).df()
+
+
+def answer_scales_spec() -> SuiteSpec:
+    return SuiteSpec(
+        name="raw_qualtrics.survey_responses.answer_scales",
+        layer="raw",
+        table="raw_qualtrics.survey_responses",
+        check="gx_answer_scales",
+        blocking=False,
+        description="Survey answers within their scales, per survey question",
+        build=answer_scales_suite,
+        read=read_answer_scales,
+        batch="one row per survey question",
+        index_columns=("survey_name", "question_id", "scale_min", "scale_max", "answers"),
+    )
+
+
+# --------------------------------------------------------------------- quarantine share
+
+
+def quarantine_share_suite() -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
+    return new_suite(
+        "quarantine.share",
+        blocking=False,
+        description=(
+            f"Per source table, quarantined rows / raw rows <= {MAX_QUARANTINE_SHARE:.0%} "
+            "(dbt blocks the refresh at 20%)."
+        ),
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="quarantined_share",
+                min_value=0,
+                max_value=MAX_QUARANTINE_SHARE,
+                description=(
+                    f"quarantined share of the source table's rows <= {MAX_QUARANTINE_SHARE:.0%}"
+                ),
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="raw_rows",
+                description="every quarantined row names a source table that exists in raw",
+            ),
+        ],
+    )
+
+
+def read_quarantine_share(wh: Warehouse) -> pd.DataFrame:
+    """Row-level rejections against the raw table's row count; answer-level rejections of
+    survey responses (source_key `response:question`) against all answers seen."""
+    quarantined = wh.frame(
+        """
+        select
+            case when source_table = 'raw_qualtrics.survey_responses' and source_key like '%:%'
+                then 'raw_qualtrics.survey_answers' else source_table end as source_table,
+            count(*) as quarantined_rows
+        from quarantine.quarantine
+        group by 1
+        """
+    )
+    counted = dict(zip(quarantined["source_table"], quarantined["quarantined_rows"], strict=True))
+    tables = sorted(
+        {t for t in REQUIRED_COLUMNS if "__" not in t}
+        | {t for t in counted if t != "raw_qualtrics.survey_answers"}
+    )
+    existing = {f"raw_{v}.{t}" for v in VENDORS for t in wh.tables(f"raw_{v}")}
+    parts = [
+        f"select '{t}' as source_table, count(*) as raw_rows from {t}"
+        for t in tables
+        if t in existing
+    ]
+    if "raw_qualtrics.survey_answers" in counted and wh.exists(
+        "staging", "stg_qualtrics__survey_answers"
+    ):
+        # answers are exploded from responses: kept answers + quarantined answers = all answers
+        parts.append(
+            "select 'raw_qualtrics.survey_answers', count(*) + "
+            f"{int(counted['raw_qualtrics.survey_answers'])} from staging.stg_qualtrics__survey_answers"
+        )
+    totals = (
+        wh.frame(" union all ".join(parts))
+        if parts
+        else pd.DataFrame(columns=["source_table", "raw_rows"])
+    )
+    frame = pd.DataFrame({"source_table": sorted(set(totals["source_table"]) | set(counted))})
+    frame = frame.merge(totals, on="source_table", how="left")
+    frame["quarantined_rows"] = frame["source_table"].map(counted).fillna(0).astype("int64")
+    frame["raw_rows"] = frame["raw_rows"].astype("Float64")
+    share = frame["quarantined_rows"] / frame["raw_rows"].where(frame["raw_rows"] > 0)
+    frame["quarantined_share"] = share.astype("float64")
+    return frame
+
+
+def quarantine_share_spec() -> SuiteSpec:
+    return SuiteSpec(
+        name="quarantine.share",
+        layer="quarantine",
+        table="quarantine.quarantine",
+        check="gx_quarantine_share",
+        blocking=False,
+        description="Share of each source table's rows that staging quarantined",
+        build=quarantine_share_suite,
+        read=read_quarantine_share,
+        batch="one row per source table",
+        index_columns=("source_table",),
+    )
+
+
+def raw_specs() -> list[SuiteSpec]:
+    return [*column_specs(), *volume_specs(), answer_scales_spec()]

@@ -1,0 +1,86 @@
+"""Short read-only reads of the DuckDB warehouse.
+
+DuckDB allows one writer per file and, while it writes, no other process can even open the
+file read-only. So every read here opens its own read-only connection, runs one query, and
+closes it at once: the checks never hold the file between statements, and big tables are
+aggregated in SQL so only a small frame crosses into pandas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+@dataclass
+class Warehouse:
+    path: Path  # the warehouse.duckdb file
+    data_dir: Path  # $XM_DATA_DIR: state and Data Docs live beside the warehouse
+    _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_data_dir(cls, data_dir: Path | str | None = None) -> Warehouse:
+        if data_dir is None:
+            from ingestion.pipeline import data_dir as default_data_dir
+
+            data_dir = default_data_dir()
+        data_dir = Path(data_dir).resolve()
+        return cls(path=data_dir / "warehouse.duckdb", data_dir=data_dir)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection: the session's if one is open, else a new one closed after."""
+        if self._con is not None:
+            yield self._con
+            return
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Warehouse]:
+        """Share one read-only connection across the few queries that build one batch; it is
+        closed as soon as the batch is read (before validation starts)."""
+        if self._con is not None:
+            yield self
+            return
+        self._con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            yield self
+        finally:
+            self._con.close()
+            self._con = None
+
+    def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """One query, one short read-only connection, a pandas frame."""
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    def tables(self, schema: str) -> list[str]:
+        """Base tables of a schema (dlt's own `_dlt_*` bookkeeping tables excluded)."""
+        rows = self.frame(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_type = 'BASE TABLE' "
+            "and table_name not like '\\_dlt\\_%' escape '\\' order by 1",
+            [schema],
+        )
+        return list(rows["table_name"])
+
+    def columns(self, schema: str, table: str) -> list[str]:
+        rows = self.frame(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+        return list(rows["column_name"])
+
+    def exists(self, schema: str, table: str) -> bool:
+        return bool(self.columns(schema, table))
