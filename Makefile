@@ -33,6 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	XM_DATA_DIR=$(CURDIR)/data $(BIN)/sqlfluff lint dbt/models
 
 format: install
 	$(BIN)/ruff check --fix .
