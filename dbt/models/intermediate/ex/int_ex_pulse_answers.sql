@@ -19,7 +19,7 @@ answers as (
 
 select
     answers.response_id,
-    {{ ex_utc_month('responses.recorded_at') }} as month,
+    {{ cx_utc_month('responses.recorded_at') }} as month,
     coalesce(responses.department, 'Unassigned') as department,
     responses.team,
     answers.question_id,

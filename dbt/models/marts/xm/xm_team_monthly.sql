@@ -55,7 +55,7 @@ solved_tickets as (
     select
         tickets.ticket_id,
         tickets.team,
-        {{ ex_utc_month('tickets.last_solved_at') }} as month,
+        {{ cx_utc_month('tickets.last_solved_at') }} as month,
         tickets.first_reply_business_minutes,
         tickets.full_resolution_business_minutes,
         tickets.is_one_touch_resolution
