@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: install demo test lint format dev ui lock clean
+.PHONY: install demo test bench lint format dev ui lock clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ demo: install
 ## make test: the whole test suite
 test: install
 	$(BIN)/pytest
+
+## make bench: full refresh timed per stage at scale 1 (benchmarks/results/)
+bench: install
+	$(BIN)/python -m benchmarks --scales 1
 
 lint: install
 	$(BIN)/ruff check .
