@@ -1,10 +1,14 @@
 """Publish the marts as a read-only snapshot that BI tools read while the pipeline runs.
 
-The marts are copied into the `main` schema of a new DuckDB file (named `marts.duckdb`,
+On DuckDB (the default target) the marts are copied into the `main` schema of a new DuckDB file (named `marts.duckdb`,
 so `marts.<table>` also resolves, through the catalog name) and one Parquet file each,
 stamped with the run id, made read-only, and swapped into `$XM_DATA_DIR/published/marts.duckdb` with one
 atomic rename: a reader sees the previous snapshot or the new one, never a mix, and never
 blocks the pipeline (DuckDB's writer lock is on the warehouse file, not this one).
+
+On PostgreSQL (`XM_TARGET=postgres`) the marts are copied into the schema `published_next`
+and swapped in as `published` with two schema renames in one transaction: see
+`publish_postgres`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.pipeline import data_dir, warehouse_path
+from ingestion.warehouse import data_dir, target, warehouse_path
 
 SNAPSHOT_NAME = "marts.duckdb"
 RUN_ID_COLUMN = "_published_run_id"
@@ -31,6 +35,15 @@ def snapshot_path() -> Path:
 
 
 def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
+    """Publish `marts.*` (all, or those named) the target engine's way. Returns row counts."""
+    if target() == "postgres":
+        from dagster_project.publish_postgres import publish_postgres
+
+        return publish_postgres(run_id, marts)
+    return publish_duckdb(run_id, marts)
+
+
+def publish_duckdb(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
     """Copy `marts.*` from the warehouse into a new snapshot and swap it in. Returns row counts."""
     out = published_dir()
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""Run the dlt loaders into the warehouse: one pipeline per vendor, one DuckDB file.
+"""Run the dlt loaders into the warehouse: one pipeline per vendor.
 
-Raw schemas are `raw_<vendor>`; the file is `$XM_DATA_DIR/warehouse.duckdb`
-(default `./data`). Pipelines run one after another: DuckDB allows one writer.
+Raw schemas are `raw_<vendor>` in the engine `XM_TARGET` picks (ingestion/warehouse.py):
+by default the file `$XM_DATA_DIR/warehouse.duckdb` (default `./data`). Pipelines run one
+after another: DuckDB allows one writer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from requests import HTTPError
+
+from ingestion.warehouse import (
+    data_dir,
+    dlt_destination,
+    engine_env,
+    loader_file_format,
+    query,
+    target,
+    warehouse_path,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("hubspot", "zendesk", "bamboohr", "qualtrics")
@@ -37,19 +48,11 @@ class IngestError(RuntimeError):
     """A load failed for a reason the user can act on; the message says how."""
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("XM_DATA_DIR", "data")).resolve()
-
-
-def warehouse_path() -> Path:
-    return data_dir() / "warehouse.duckdb"
-
-
 def make_pipeline(source: str) -> dlt.Pipeline:
     data_dir().mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"xm_{source}",
-        destination=dlt.destinations.duckdb(str(warehouse_path())),
+        destination=dlt_destination(),
         dataset_name=f"raw_{source}",
         pipelines_dir=str(data_dir() / "dlt_pipelines"),
     )
@@ -113,12 +116,12 @@ def ingest(
     for source in sources:
         if source not in SOURCES:
             raise IngestError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
-        echo(f"[{source}] loading into {warehouse_path()} (raw_{source}) ...")
+        where = warehouse_path() if target() == "duckdb" else "postgres"
+        echo(f"[{source}] loading into {where} (raw_{source}) ...")
         started = time.perf_counter()
         pipeline = make_pipeline(source)
         try:
-            # parquet loads into DuckDB far faster than dlt's default INSERT statements
-            pipeline.run(load_source(source), loader_file_format="parquet")
+            pipeline.run(load_source(source), loader_file_format=loader_file_format())
         except (PipelineStepFailed, ConfigFieldMissingException) as e:
             raise (_explain(source, e) or e) from e
         counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
@@ -136,28 +139,22 @@ def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, i
 
     Keys come from each pipeline's stored dlt schema, so this reads what the loaders declared.
     """
-    import duckdb
-
     out: dict[str, tuple[int, int]] = {}
-    con = duckdb.connect(str(warehouse_path()), read_only=True)
-    try:
-        for source in sources:
-            try:
-                schema = make_pipeline(source).default_schema
-            except Exception:  # never loaded: no schema yet
+    for source in sources:
+        try:
+            schema = make_pipeline(source).default_schema
+        except Exception:  # never loaded: no schema yet
+            continue
+        for table in schema.data_table_names():
+            cols = schema.get_table_columns(table)
+            keys = [c for c, spec in cols.items() if spec.get("primary_key")]
+            if not keys:
                 continue
-            for table in schema.data_table_names():
-                cols = schema.get_table_columns(table)
-                keys = [c for c, spec in cols.items() if spec.get("primary_key")]
-                if not keys:
-                    continue
-                key = ", ".join(f'"{k}"' for k in keys)
-                rows, distinct = con.execute(
-                    f'select count(*), count(distinct ({key})) from "raw_{source}"."{table}"'
-                ).fetchone()
-                out[f"raw_{source}.{table}"] = (rows, distinct)
-    finally:
-        con.close()
+            key = ", ".join(f'"{k}"' for k in keys)
+            [(rows, distinct)] = query(
+                f'select count(*), count(distinct ({key})) from "raw_{source}"."{table}"'
+            )
+            out[f"raw_{source}.{table}"] = (rows, distinct)
     return out
 
 
@@ -179,7 +176,7 @@ def run_dbt(args: list[str], echo: Callable[[str], None] = print) -> None:
     import subprocess
 
     dbt = dbt_executable()
-    env = {**os.environ, "XM_DATA_DIR": str(data_dir()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **engine_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [dbt, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():

@@ -6,13 +6,24 @@
 {%- endmacro %}
 
 {% macro default__parse_timestamp_utc(column) -%}
+    {%- set text = 'trim(' ~ column ~ ')' -%}
+    {#- the shape, a real date, and hours/minutes/seconds in range: only then cast -#}
+    {%- set valid -%}
+        {{ is_calendar_date(text) }}
+        and substr({{ text }}, 12, 2) between '00' and '23'
+        and substr({{ text }}, 15, 2) between '00' and '59'
+        and (substr({{ text }}, 17, 1) <> ':' or substr({{ text }}, 18, 2) between '00' and '59')
+    {%- endset -%}
     case
         when
-            trim({{ column }})
+            {{ text }}
             ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'
-            then cast(trim({{ column }}) as timestamp with time zone)
-        when trim({{ column }}) ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$'
-            then cast(trim({{ column }}) as timestamp) at time zone 'UTC'
+            and {{ valid }}
+            then cast({{ text }} as timestamp with time zone)
+        when
+            {{ text }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$'
+            and {{ valid }}
+            then cast({{ text }} as timestamp) at time zone 'UTC'
     end
 {%- endmacro %}
 

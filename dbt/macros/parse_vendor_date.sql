@@ -7,7 +7,9 @@
 
 {% macro default__parse_vendor_date(column) -%}
     case
-        when trim({{ column }}) ~ '^\d{4}-\d{2}-\d{2}$' and trim({{ column }}) <> '0000-00-00'
+        when
+            trim({{ column }}) ~ '^\d{4}-\d{2}-\d{2}$'
+            and {{ is_calendar_date('trim(' ~ column ~ ')') }}
             then cast(trim({{ column }}) as date)
     end
 {%- endmacro %}
