@@ -34,6 +34,13 @@ def snapshot_path() -> Path:
     return published_dir() / SNAPSHOT_NAME
 
 
+def published_location() -> str:
+    """Where BI finds the published marts, for logs and asset metadata."""
+    if target() == "postgres":
+        return "schema published (PostgreSQL)"
+    return str(snapshot_path())
+
+
 def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
     """Publish `marts.*` (all, or those named) the target engine's way. Returns row counts."""
     if target() == "postgres":
@@ -134,5 +141,22 @@ def read_snapshot_run_ids() -> set[str]:
                 r[0] for r in con.execute(f"select distinct {RUN_ID_COLUMN} from {t}").fetchall()
             }
         return ids
+    finally:
+        con.close()
+
+
+def query_published(sql: str, params: list | None = None) -> list[tuple]:
+    """One DuckDB-dialect query on the published marts, wherever the target keeps them."""
+    if target() == "postgres":
+        from ingestion.warehouse import pg_connect, pg_fetchall
+
+        con = pg_connect(options="-c search_path=published")
+        try:
+            return pg_fetchall(con, sql, params)
+        finally:
+            con.close()
+    con = duckdb.connect(str(snapshot_path()), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()

@@ -3,9 +3,9 @@
 1. Copy every mart from `marts` into a fresh schema `published_next` (stamped with the run
    id, comments carried over, SELECT granted to the BI role) and commit. BI readers keep
    reading `published` meanwhile.
-2. Swap in one short transaction: lock the current `published` tables without waiting
-   (`NOWAIT`: if a reader holds one, roll back, wait a moment and try again, so the swap
-   never queues in front of readers), rename `published` to `published_old` and
+2. Swap in one short transaction: lock the current `published` tables without ever
+   waiting while holding a lock (see `_swap`: readers are held up for at most half a
+   second and are never part of a lock cycle), rename `published` to `published_old` and
    `published_next` to `published`, commit. A query that starts during the swap waits
    for the commit (milliseconds) and then reads the new tables; a query or transaction that
    already read an old table keeps the swap waiting until it ends, so no statement and no
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import time
 
 from psycopg2 import errors, sql
@@ -31,8 +32,12 @@ NEXT = "published_next"
 OLD = "published_old"
 SOURCE = "marts"
 RUN_ID_COLUMN = "_published_run_id"
-SWAP_ATTEMPTS = 200  # x up to 0.5 s back-off: a reader holding a table for ~1 min
-SWAP_WAIT_SECONDS = 60  # then wait in the lock queue, at most this long
+LOCK_WAIT = "500ms"  # the longest a reader queues behind a swap attempt
+SWAP_DEADLINE_SECONDS = 600
+
+
+class PublishError(RuntimeError):
+    pass
 
 
 def bi_role() -> str:
@@ -98,9 +103,14 @@ def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, i
         con.commit()
         _swap(con)
         with con.cursor() as cur:
-            cur.execute("set lock_timeout = '30s'")
-            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(OLD)))
-        con.commit()
+            # nobody can still be reading the old tables (the swap held them all); if the drop
+            # cannot get its locks quickly, the next publish drops the schema first
+            cur.execute("set lock_timeout = %s", [LOCK_WAIT])
+            try:
+                cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(OLD)))
+                con.commit()
+            except (errors.LockNotAvailable, errors.DeadlockDetected):
+                con.rollback()
     except BaseException:
         con.rollback()
         raise
@@ -110,20 +120,31 @@ def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, i
 
 
 def _swap(con) -> None:
-    """Rename published -> published_old and published_next -> published, atomically."""
-    for attempt in range(SWAP_ATTEMPTS + 1):
-        last = attempt == SWAP_ATTEMPTS
+    """Rename published -> published_old and published_next -> published, atomically.
+
+    The old tables are locked (ACCESS EXCLUSIVE) for the rename: the swap waits (at most
+    `LOCK_WAIT`) only for its first table, holding nothing, and takes the others with NOWAIT,
+    so it never waits while holding a lock: no lock cycle with a reader, and a reader queued
+    behind the swap waits at most `LOCK_WAIT`. A busy table rolls the attempt back; the next
+    attempt waits for that table first. Gives up after `SWAP_DEADLINE_SECONDS`."""
+    deadline = time.monotonic() + SWAP_DEADLINE_SECONDS
+    attempt, first = 0, None
+    while True:
+        table = None
         try:
             with con.cursor() as cur:
-                if last:
-                    cur.execute("set local lock_timeout = %s", [f"{SWAP_WAIT_SECONDS}s"])
+                cur.execute("set local lock_timeout = %s", [LOCK_WAIT])
                 old = _tables(cur, PUBLISHED)
-                if old:
+                # Never wait while holding a lock (so no lock cycle with a reader): wait (at
+                # most LOCK_WAIT) only for the first table, the one a reader held last time,
+                # then take the rest with NOWAIT; if one is busy, roll back and start over.
+                for i, table in enumerate(sorted(old, key=lambda t: t != first)):
                     cur.execute(
                         sql.SQL(
-                            "lock table {} in access exclusive mode" + ("" if last else " nowait")
-                        ).format(sql.SQL(", ").join(_ident(PUBLISHED, t) for t in old))
+                            "lock table {} in access exclusive mode" + (" nowait" if i else "")
+                        ).format(_ident(PUBLISHED, table))
                     )
+                if old:
                     cur.execute(
                         sql.SQL("alter schema {} rename to {}").format(
                             _ident(PUBLISHED), _ident(OLD)
@@ -134,11 +155,16 @@ def _swap(con) -> None:
                 )
             con.commit()
             return
-        except errors.LockNotAvailable:
+        except (errors.LockNotAvailable, errors.DeadlockDetected):
             con.rollback()
-            if last:
-                raise
-            time.sleep(min(0.5, 0.01 * 2**attempt))
+            attempt, first = attempt + 1, table
+            if time.monotonic() > deadline:
+                raise PublishError(
+                    f"could not swap in the new marts: readers held the published tables for "
+                    f"{SWAP_DEADLINE_SECONDS} s ({attempt} attempts). The new marts are in "
+                    f"schema {NEXT}; publish again when readers are idle."
+                ) from None
+            time.sleep(random.uniform(0.01, 0.05))
 
 
 def _copy_comments(cur, table: str) -> None:

@@ -356,7 +356,7 @@ def read_ex_metrics_monthly(wh: Warehouse) -> pd.DataFrame:
                 count(*) filter (where movement_type = 'transfer_out' and is_department_change
                     and movement_date = month) as transfers_out_on_first_day
             from intermediate.int_employee_movements
-            group by all
+            group by month, department
         )
         select e.*,
             g.months_since_previous,

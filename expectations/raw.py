@@ -14,6 +14,7 @@ frames stay a few dozen rows at any scale.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -37,6 +38,7 @@ MIN_VOLUME_RATIO = 0.5
 MAX_OUT_OF_SCALE_SHARE = 0.05
 MAX_NON_NUMERIC_SHARE = 0.05
 MIN_ANSWERS = 30
+QID = re.compile(r"QID[0-9]+")
 # Quarantined share of a source table's rows that deserves a look. dbt's blocking test
 # (`assert_quarantine_share_within_tolerance`) stops the refresh at 20%; this warns earlier.
 MAX_QUARANTINE_SHARE = 0.10
@@ -358,56 +360,77 @@ def _is_number(value: object) -> bool:
     return True
 
 
+def _score(answer) -> float | None:
+    """An answer as a number, as a cast of its text would read it: 7, "7", "7.0" -> 7.0;
+    "N/A", true, lists and objects -> None."""
+    if isinstance(answer, (bool, list, dict)):
+        return None
+    try:
+        return float(str(answer).strip())
+    except ValueError:
+        return None
+
+
 def read_answer_scales(wh: Warehouse) -> pd.DataFrame:
+    """Per survey question: answers, numeric answers, answers outside the scale, and shares.
+
+    The responses' `values` JSON is read as text and exploded here (portable across
+    engines; one short read of two columns)."""
     scales = question_scales(wh)
-    with wh.connect() as con:
-        con.register("question_scales", scales)
-        return con.execute(
-            f"""
-            with answers as (
-                select survey_id, question_id,
-                    json_type(answer) as answer_type,
-                    try_cast(json_extract_string(answer, '$') as double) as score
-                from (
-                    select survey_id, question_id, json_extract(v, question_id) as answer
-                    from (
-                        select survey_id, "values" as v,
-                            unnest(json_keys("values")) as question_id
-                        from raw_qualtrics.survey_responses
-                    )
-                    where regexp_full_match(question_id, 'QID[0-9]+')
-                )
-                where json_type(answer) <> 'NULL'
-            ),
-            per_question as (
-                select a.survey_id, a.question_id,
-                    bool_or(s.question_id is not null) as is_defined,
-                    any_value(s.scale_min) as scale_min,
-                    any_value(s.scale_max) as scale_max,
-                    count(*) as answers,
-                    count(a.score) as numeric_answers,
-                    count(*) filter (where a.score < s.scale_min or a.score > s.scale_max)
-                        as out_of_scale,
-                    count(*) - count(a.score) as non_numeric
-                from answers as a
-                left join question_scales as s
-                    on a.survey_id = s.survey_id and a.question_id = s.question_id
-                group by all
-            )
-            -- shares only for questions with a numeric scale and enough answers
-            select p.survey_id, coalesce(sv.name, p.survey_id) as survey_name, p.question_id,
-                p.is_defined, p.scale_min, p.scale_max, p.answers, p.numeric_answers,
-                p.out_of_scale, p.non_numeric,
-                case when p.answers >= {MIN_ANSWERS} and p.numeric_answers > 0
-                    and p.scale_max is not null
-                    then p.out_of_scale / p.numeric_answers end as out_of_scale_share,
-                case when p.answers >= {MIN_ANSWERS} and p.scale_max is not null
-                    then p.non_numeric / p.answers end as non_numeric_share
-            from per_question as p
-            left join raw_qualtrics.surveys as sv on sv.id = p.survey_id
-            order by 1, 3
-            """
-        ).df()
+    responses = wh.frame(
+        'select survey_id, cast("values" as varchar) as v from raw_qualtrics.survey_responses'
+    )
+    answers = [
+        (survey_id, question_id, _score(answer))
+        for survey_id, text in zip(responses["survey_id"], responses["v"], strict=True)
+        if text
+        for question_id, answer in json.loads(text).items()
+        if QID.fullmatch(question_id) and answer is not None
+    ]
+    frame = pd.DataFrame(answers, columns=["survey_id", "question_id", "score"])
+    frame = frame.merge(scales.assign(is_defined=True), on=["survey_id", "question_id"], how="left")
+    frame["is_defined"] = frame["is_defined"].astype("boolean").fillna(False).astype(bool)
+    frame["is_out"] = (frame["score"] < frame["scale_min"]) | (frame["score"] > frame["scale_max"])
+    per_question = (
+        frame.groupby(["survey_id", "question_id"], sort=True)
+        .agg(
+            is_defined=("is_defined", "any"),
+            scale_min=("scale_min", "first"),
+            scale_max=("scale_max", "first"),
+            answers=("question_id", "size"),
+            numeric_answers=("score", "count"),
+            out_of_scale=("is_out", "sum"),
+        )
+        .reset_index()
+    )
+    per_question["non_numeric"] = per_question["answers"] - per_question["numeric_answers"]
+    names = wh.frame("select id as survey_id, name as survey_name from raw_qualtrics.surveys")
+    per_question = per_question.merge(names, on="survey_id", how="left")
+    per_question["survey_name"] = per_question["survey_name"].fillna(per_question["survey_id"])
+    judged = (per_question["answers"] >= MIN_ANSWERS) & per_question["scale_max"].notna()
+    per_question["out_of_scale_share"] = (
+        per_question["out_of_scale"] / per_question["numeric_answers"]
+    ).where(judged & (per_question["numeric_answers"] > 0))
+    per_question["non_numeric_share"] = (
+        per_question["non_numeric"] / per_question["answers"]
+    ).where(judged)
+    columns = [
+        "survey_id",
+        "survey_name",
+        "question_id",
+        "is_defined",
+        "scale_min",
+        "scale_max",
+        "answers",
+        "numeric_answers",
+        "out_of_scale",
+        "non_numeric",
+        "out_of_scale_share",
+        "non_numeric_share",
+    ]
+    return per_question[columns].astype(
+        {c: "int64" for c in ("answers", "numeric_answers", "out_of_scale", "non_numeric")}
+    )
 
 
 def answer_scales_spec() -> SuiteSpec:

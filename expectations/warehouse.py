@@ -1,9 +1,12 @@
-"""Short read-only reads of the DuckDB warehouse.
+"""Short read-only reads of the warehouse, on DuckDB or PostgreSQL (`XM_TARGET`).
 
 DuckDB allows one writer per file and, while it writes, no other process can even open the
 file read-only. So every read here opens its own read-only connection, runs one query, and
 closes it at once: the checks never hold the file between statements, and big tables are
 aggregated in SQL so only a small frame crosses into pandas.
+
+The checks' SQL is written once, in DuckDB's dialect; on PostgreSQL it is translated with
+sqlglot (already installed with dlt) and run in a read-only transaction.
 """
 
 from __future__ import annotations
@@ -11,18 +14,22 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from ingestion.warehouse import to_postgres
+
 
 @dataclass
 class Warehouse:
-    path: Path  # the warehouse.duckdb file
+    path: Path  # the warehouse.duckdb file (the duckdb target)
     data_dir: Path  # $XM_DATA_DIR: state and Data Docs live beside the warehouse
-    _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False, compare=False)
+    engine: str = "duckdb"  # or "postgres": the server of XM_POSTGRES_DSN
+    _con: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_data_dir(cls, data_dir: Path | str | None = None) -> Warehouse:
@@ -30,16 +37,27 @@ class Warehouse:
             from ingestion.pipeline import data_dir as default_data_dir
 
             data_dir = default_data_dir()
+        from ingestion.warehouse import target
+
         data_dir = Path(data_dir).resolve()
-        return cls(path=data_dir / "warehouse.duckdb", data_dir=data_dir)
+        return cls(path=data_dir / "warehouse.duckdb", data_dir=data_dir, engine=target())
+
+    def _open(self) -> Any:
+        if self.engine == "postgres":
+            from ingestion.warehouse import pg_connect
+
+            con = pg_connect()
+            con.set_session(readonly=True, autocommit=True)
+            return con
+        return duckdb.connect(str(self.path), read_only=True)
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[Any]:
         """A read-only connection: the session's if one is open, else a new one closed after."""
         if self._con is not None:
             yield self._con
             return
-        con = duckdb.connect(str(self.path), read_only=True)
+        con = self._open()
         try:
             yield con
         finally:
@@ -52,7 +70,7 @@ class Warehouse:
         if self._con is not None:
             yield self
             return
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        self._con = self._open()
         try:
             yield self
         finally:
@@ -62,7 +80,15 @@ class Warehouse:
     def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """One query, one short read-only connection, a pandas frame."""
         with self.connect() as con:
-            return con.execute(sql, params or []).df()
+            if self.engine == "duckdb":
+                return con.execute(sql, params or []).df()
+            with con.cursor() as cur:
+                if params:  # psycopg2 reads "%" as a placeholder once there are parameters
+                    cur.execute(to_postgres(sql.replace("%", "%%")), params)
+                else:
+                    cur.execute(to_postgres(sql))
+                frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+            return _plain_numbers(frame)
 
     def tables(self, schema: str) -> list[str]:
         """Base tables of a schema (dlt's own `_dlt_*` bookkeeping tables excluded)."""
@@ -84,3 +110,12 @@ class Warehouse:
 
     def exists(self, schema: str, table: str) -> bool:
         return bool(self.columns(schema, table))
+
+
+def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """PostgreSQL's numeric arrives as Decimal objects; the checks compare floats."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if frame[column].dtype == object and len(values) and isinstance(values.iloc[0], Decimal):
+            frame[column] = frame[column].astype("float64")
+    return frame

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from ingestion.warehouse import target
+
 app = typer.Typer(
     help="Experience Warehouse: CX + EX analytics from vendor APIs to published marts.",
     no_args_is_help=True,
@@ -147,9 +149,11 @@ def demo(
     started = time.perf_counter()
     os.environ["XM_DATA_DIR"] = str(data_dir())  # absolute, for dbt's profile
     if fresh:
-        for path in ("warehouse.duckdb", "warehouse.duckdb.wal", "dlt_pipelines"):
-            target = data_dir() / path
-            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+        for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "dlt_pipelines"):
+            path = data_dir() / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        if target() == "postgres":
+            _drop_pipeline_schemas()
     typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
     world = World(SimConfig(scale=scale, seed=seed))
     with serve_in_thread(Simulator(world)) as url:
@@ -171,6 +175,24 @@ def demo(
     run_dbt(["docs", "generate", "--target-path", str(docs)], echo=lambda _: None)
     typer.echo("[4/4] summary")
     _summary(docs, time.perf_counter() - started)
+
+
+def _drop_pipeline_schemas() -> None:
+    """A fresh start on PostgreSQL: drop what the loaders and dbt built (not `published`)."""
+    from ingestion.warehouse import pg_connect
+
+    con = pg_connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute(
+                "select nspname from pg_namespace where nspname like 'raw\\_%' "
+                "or nspname in ('main', 'staging', 'intermediate', 'marts', 'quarantine')"
+            )
+            for (schema,) in cur.fetchall():
+                cur.execute(f'drop schema "{schema}" cascade')
+        con.commit()
+    finally:
+        con.close()
 
 
 def _run_job(name: str):
@@ -221,41 +243,47 @@ def _run_job(name: str):
 
 
 def _summary(docs, seconds: float) -> None:
-    import duckdb
+    from dagster_project.publish import published_location, query_published
 
-    from dagster_project.publish import snapshot_path
-
-    con = duckdb.connect(str(snapshot_path()), read_only=True)
-    try:
-        tables = con.execute(
-            "select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
+    q = query_published
+    tables = [
+        r[0]
+        for r in q(
+            "select table_name from information_schema.tables where table_schema = "
+            f"'{'published' if target() == 'postgres' else 'main'}' "
             "and table_name <> '_publish_info' order by 1"
-        ).fetchall()
-        typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in tables))
-        # the last month the data covers to its end (tickets arrive daily)
-        month, csat, reply = con.execute(
-            "select month, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
-            "where month + interval 1 month <= (select greatest(max(created_at), max(last_solved_at)) "
-            "from fct_tickets) + interval 1 day "
-            "order by month desc limit 1"
-        ).fetchone()
-        # the relationship NPS survey runs quarterly: its latest month with answers
-        nps_month, nps = con.execute(
+        )
+    ]
+    counts = {t: q(f"select count(*) from {t}")[0][0] for t in tables}
+    typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in counts.items()))
+    # the last month the data covers to its end (tickets arrive daily)
+    month, csat, reply = q(
+        "select month, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
+        "where month + interval '1 month' <= (select greatest(max(created_at), max(last_solved_at)) "
+        "from fct_tickets) + interval '1 day' "
+        "order by month desc limit 1"
+    )[0]
+    # the relationship NPS survey runs quarterly: its latest month with answers
+    nps_month, nps = (
+        q(
             "select month, nps from cx_metrics_monthly where nps is not null and month <= ? "
             "order by month desc limit 1",
             [month],
-        ).fetchone() or (None, None)
-        turnover, enps = con.execute(
-            "select sum(separations) / nullif(sum(average_headcount), 0), "
-            "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
-            "from ex_metrics_monthly where month = ?",
-            [month],
-        ).fetchone()
-        link = con.execute(
+        )
+        or [(None, None)]
+    )[0]
+    turnover, enps = q(
+        "select 1.0 * sum(separations) / nullif(sum(average_headcount), 0), "
+        "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
+        "from ex_metrics_monthly where month = ?",
+        [month],
+    )[0]
+    link = (
+        q(
             "select pearson_r, n from xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
-        ).fetchone()
-    finally:
-        con.close()
+        )
+        or [None]
+    )[0]
 
     def fmt(v, spec):
         return "n/a" if v is None else format(v, spec)
@@ -270,15 +298,78 @@ def _summary(docs, seconds: float) -> None:
             f"      team engagement vs CSAT: r = {fmt(link[0], '.2f')} over {link[1]} team-months"
         )
     typer.echo(f"      done in {seconds:.0f}s. Look next:")
-    typer.echo(
-        f"        published snapshot  duckdb -readonly {snapshot_path()}  (+ Parquet beside it)"
-    )
+    if target() == "postgres":
+        typer.echo(
+            f"        published marts     {published_location()} (BI role: xm postgres setup-bi)"
+        )
+    else:
+        typer.echo(
+            f"        published snapshot  duckdb -readonly {published_location()}  (+ Parquet beside it)"
+        )
     typer.echo("        asset graph         .venv/bin/dg dev   (then http://127.0.0.1:3000)")
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
     from expectations import docs_index
 
     typer.echo(f"        GX Data Docs        {docs_index()}")
     typer.echo("        both, served        .venv/bin/xm docs serve")
+
+
+postgres_app = typer.Typer(
+    help="The PostgreSQL target (XM_TARGET=postgres; docs/engines.md).", no_args_is_help=True
+)
+app.add_typer(postgres_app, name="postgres")
+PgDir = Annotated[
+    str, typer.Option("--dir", help="Where the local cluster lives.", envvar="XM_PG_DIR")
+]
+
+
+@postgres_app.command("start")
+def postgres_start(
+    directory: PgDir = "data/postgres",
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 54329,
+) -> None:
+    """Start a local PostgreSQL server for trying the postgres target (installs Debian's
+    postgresql package with apt-get if the machine has none)."""
+    from pathlib import Path
+
+    from ingestion.local_postgres import LocalPostgres, LocalPostgresError
+
+    server = LocalPostgres(Path(directory).resolve(), port=port)
+    if server.is_running():
+        typer.echo(f"already running: {server.dsn}")
+        return
+    try:
+        server.start(echo=typer.echo)
+    except LocalPostgresError as e:
+        _fail(str(e))
+    typer.echo(f"export XM_TARGET=postgres XM_POSTGRES_DSN={server.dsn}")
+
+
+@postgres_app.command("stop")
+def postgres_stop(directory: PgDir = "data/postgres") -> None:
+    """Stop the local server started by `xm postgres start`."""
+    from pathlib import Path
+
+    from ingestion.local_postgres import LocalPostgres
+
+    LocalPostgres(Path(directory).resolve()).stop()
+    typer.echo("stopped")
+
+
+@postgres_app.command("setup-bi")
+def postgres_setup_bi(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="XM_BI_PASSWORD")],
+    role: Annotated[str, typer.Option(envvar="XM_BI_ROLE", help="Login role for BI.")] = "xm_bi",
+) -> None:
+    """Create (or update) the read-only BI login: SELECT on the published marts, nothing else."""
+    from dagster_project.publish_postgres import setup_bi_role
+    from ingestion.warehouse import WarehouseConfigError
+
+    try:
+        setup_bi_role(password, role)
+    except WarehouseConfigError as e:
+        _fail(str(e))
+    typer.echo(f"role {role}: may read schema `published` (and is refused everything else)")
 
 
 docs_app = typer.Typer(

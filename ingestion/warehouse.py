@@ -12,6 +12,7 @@ swaps the marts the engine's way (docs/engines.md).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -125,3 +126,23 @@ def query(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+@lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """DuckDB SQL as PostgreSQL SQL, by sqlglot (installed with dlt): `?` parameters become
+    `%s`, `/` stays true division. For the project's Python-side queries (checks, summaries);
+    the dbt models are portable SQL and need no translation."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="postgres")[0]
+
+
+def pg_fetchall(con, sql: str, params: list | None = None) -> list[tuple]:
+    """Run DuckDB-dialect `sql` on a psycopg2 connection (translated; "%" escaped)."""
+    with con.cursor() as cur:
+        if params:  # psycopg2 reads "%" as a placeholder once there are parameters
+            cur.execute(to_postgres(sql.replace("%", "%%")), params)
+        else:
+            cur.execute(to_postgres(sql))
+        return cur.fetchall() if cur.description else []

@@ -70,3 +70,28 @@ def built_warehouse(tmp_path_factory):
         ingest(echo=lambda _: None)
         run_dbt(["build"], echo=lambda _: None)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(tmp_path_factory):
+    """A PostgreSQL server for the session: `XM_TEST_POSTGRES_DSN` if set (a database the
+    tests may fill), else a throwaway cluster started here (Debian's postgresql package is
+    installed with apt-get first when the machine has none)."""
+    dsn = os.environ.get("XM_TEST_POSTGRES_DSN")
+    if dsn:
+        yield dsn
+        return
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ingestion.local_postgres import LocalPostgres, free_port
+
+    # not under pytest's tmp dir: as root the server runs as `postgres`, which must reach it
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="xm-test-pg-")), port=free_port())
+    server.start(echo=lambda _: None)
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)

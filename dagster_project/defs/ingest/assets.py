@@ -11,7 +11,8 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.pipeline import SOURCES, make_pipeline
+from ingestion.pipeline import SOURCES, loader_file_format, make_pipeline
+from ingestion.warehouse import target
 
 GROUP = "ingest"
 PLACEHOLDER = {
@@ -29,7 +30,7 @@ class RawTableTranslator(DagsterDltTranslator):
         return spec.replace_attributes(
             key=dg.AssetKey([f"raw_{source}", data.resource.table_name]),
             group_name=f"{GROUP}_{source}",
-            kinds={"dlt", "duckdb"},
+            kinds={"dlt", target()},
         )
 
 
@@ -56,7 +57,7 @@ def _build(name: str) -> dg.AssetsDefinition:
             context=context,
             dlt_source=_source(name),
             dlt_pipeline=make_pipeline(name),
-            loader_file_format="parquet",
+            loader_file_format=loader_file_format(),
         )
 
     return _assets

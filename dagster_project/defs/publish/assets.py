@@ -4,7 +4,8 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.defs.transform.assets import dbt_models
-from dagster_project.publish import publish, snapshot_path
+from dagster_project.publish import publish, published_location
+from ingestion.warehouse import target
 
 MARTS = [
     "dim_customers",
@@ -34,16 +35,19 @@ def _mart_keys() -> list[dg.AssetKey]:
 @dg.asset(
     deps=_mart_keys(),
     group_name="publish",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet"} if target() == "duckdb" else {target()},
     pool="warehouse",
-    description="Read-only snapshot of the marts for BI: published/marts.duckdb + Parquet.",
+    description=(
+        "The marts BI reads, swapped in whole: published/marts.duckdb + Parquet on DuckDB, "
+        "the `published` schema on PostgreSQL."
+    ),
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     counts = publish(run_id=context.run_id, marts=MARTS)
-    context.log.info(f"published {len(counts)} marts to {snapshot_path()}")
+    context.log.info(f"published {len(counts)} marts to {published_location()}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(snapshot_path())),
+            "location": published_location(),
             "run_id": context.run_id,
             **{f"rows_{t}": n for t, n in counts.items()},
         }

@@ -23,6 +23,7 @@ from dagster_dbt import (
 )
 
 from ingestion.pipeline import DBT_DIR, data_dir, dbt_executable
+from ingestion.warehouse import export_engine_env
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
@@ -85,5 +86,5 @@ translator = LayerTranslator(
     pool="warehouse",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    os.environ["XM_DATA_DIR"] = str(data_dir())  # the profile reads it; absolute
+    export_engine_env()  # the profile reads XM_DATA_DIR (absolute), XM_TARGET and PG*
     yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,195 @@
+"""The same warehouse on PostgreSQL: a real server (installed and started by the suite when
+`XM_TEST_POSTGRES_DSN` names none), the full refresh through Dagster, marts equal to
+DuckDB's, the BI role's permissions, and readers during a publish."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dagster as dg
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from dagster_project.definitions import defs as load_defs
+from dagster_project.defs.publish.assets import MARTS
+from dagster_project.publish_postgres import publish_postgres, read_published_run_ids, setup_bi_role
+from ingestion.pipeline import SOURCES
+from ingestion.simulator.credentials import loader_env
+from ingestion.simulator.server import Simulator, serve_in_thread
+from ingestion.warehouse import libpq_env
+from tests.conftest import environ, world
+from tests.mart_diff import diff_marts
+
+BI_ROLE = "xm_bi_test"
+BI_PASSWORD = "bi-test-password"
+
+
+@pytest.fixture(scope="module")
+def pg(pg_dsn, tmp_path_factory):
+    """The full_refresh job run through Dagster on PostgreSQL: (result, settings)."""
+    data_dir = tmp_path_factory.mktemp("pg_refresh") / "data"
+    sim = Simulator(world())
+    with serve_in_thread(sim) as url:
+        settings = {
+            **loader_env(url),
+            **libpq_env(pg_dsn),
+            "XM_DATA_DIR": str(data_dir),
+            "XM_TARGET": "postgres",
+            "XM_POSTGRES_DSN": pg_dsn,
+            "XM_BI_ROLE": BI_ROLE,
+        }
+        with environ(settings):
+            setup_bi_role(BI_PASSWORD)
+            defs = load_defs()
+            with dg.instance_for_test() as instance:
+                result = defs.resolve_job_def("full_refresh").execute_in_process(
+                    instance=instance, raise_on_error=False
+                )
+    return result, settings
+
+
+def _bi_connect(dsn: str, **kwargs):
+    env = libpq_env(dsn)
+    return psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        dbname=env["PGDATABASE"],
+        user=BI_ROLE,
+        password=BI_PASSWORD,
+        **kwargs,
+    )
+
+
+def test_full_refresh_runs_on_postgres(pg):
+    result, _ = pg
+    assert result.success, [
+        e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    ]
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey("published_marts") in materialized
+    assert {k.path[0] for k in materialized} >= {f"raw_{s}" for s in SOURCES}
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) > 50  # dbt tests and the Great Expectations suites
+    assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+    gx = {c.check_name for c in checks if c.check_name.startswith("gx_")}
+    assert gx, "the Great Expectations checks ran on PostgreSQL"
+
+
+def test_every_mart_equals_duckdb(pg, pg_dsn, built_warehouse):
+    """Same seed, same scale: every mart on PostgreSQL equals DuckDB's, row for row."""
+    con = psycopg2.connect(pg_dsn)
+    try:
+        for schema in ("marts", "published"):
+            marts, problems = diff_marts(built_warehouse / "warehouse.duckdb", con, schema=schema)
+            assert set(MARTS) <= set(marts)
+            assert problems == {}, f"{schema}: {problems}"
+        with con.cursor() as cur:
+            cur.execute("select count(*) from marts.fct_tickets")
+            assert cur.fetchone()[0] > 100  # the comparison compared something
+    finally:
+        con.close()
+
+
+def test_bi_role_reads_published_marts_only(pg, pg_dsn):
+    con = _bi_connect(pg_dsn)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            for mart in MARTS:
+                cur.execute(f"select count(*) from published.{mart}")
+                assert cur.fetchone()[0] >= 0
+            cur.execute("select count(*) from fct_tickets")  # search_path is published
+            assert cur.fetchone()[0] > 0
+            for table in (
+                "raw_zendesk.tickets",
+                "raw_bamboohr.employees",
+                "staging.stg_zendesk__tickets",
+                "staging.stg_bamboohr__employees",
+                "quarantine.quarantine",
+                "intermediate.int_ex_pulse_answers",
+                "marts.fct_tickets",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    cur.execute(f"select 1 from {table} limit 1")
+            with pytest.raises(errors.ReadOnlySqlTransaction):
+                cur.execute("create table published.x (i int)")
+    finally:
+        con.close()
+
+
+def test_publish_leaves_no_side_schemas(pg, pg_dsn):
+    con = psycopg2.connect(pg_dsn)
+    try:
+        with con.cursor() as cur:
+            cur.execute("select nspname from pg_namespace where nspname like 'published%'")
+            assert {r[0] for r in cur.fetchall()} == {"published"}
+            cur.execute("select obj_description('published.fct_tickets'::regclass)")
+            assert cur.fetchone()[0], "the dbt description travels with the mart"
+    finally:
+        con.close()
+
+
+def test_reader_during_publish_never_sees_an_error_or_a_mix(pg, pg_dsn):
+    """Readers (the BI role, single statements and a multi-statement transaction) run while
+    the marts are republished three times: every read sees exactly one run, no read fails,
+    and the swaps happen (readers see more than one run over time)."""
+    _, settings = pg
+    stop = threading.Event()
+    seen: list[set[str]] = []
+    failures: list[BaseException] = []
+    in_transaction: list[set[str]] = []
+
+    def single_statements() -> None:
+        con = _bi_connect(pg_dsn)
+        con.autocommit = True
+        try:
+            while not stop.is_set():
+                seen.append(read_published_run_ids(con))
+        except BaseException as e:
+            failures.append(e)
+        finally:
+            con.close()
+
+    def long_transaction() -> None:
+        """Reads one mart, waits, reads them all: both reads within one transaction."""
+        con = _bi_connect(pg_dsn)
+        try:
+            while not stop.is_set():
+                with con.cursor() as cur:
+                    cur.execute("select distinct _published_run_id from published.fct_tickets")
+                    first = {r[0] for r in cur.fetchall()}
+                    time.sleep(0.3)
+                    in_transaction.append(first | read_published_run_ids(con))
+                con.rollback()
+                time.sleep(0.2)  # a reader between queries
+        except BaseException as e:
+            failures.append(e)
+        finally:
+            con.close()
+
+    readers = [
+        threading.Thread(target=single_statements),
+        threading.Thread(target=long_transaction),
+    ]
+    with environ(settings):
+        for r in readers:
+            r.start()
+        try:
+            time.sleep(0.5)
+            for i in range(3):
+                publish_postgres(f"concurrent-{i}", MARTS)
+                time.sleep(0.3)
+        finally:
+            stop.set()
+            for r in readers:
+                r.join(timeout=60)
+    assert not failures, failures
+    assert seen and in_transaction
+    assert all(len(ids) == 1 for ids in seen), [ids for ids in seen if len(ids) != 1][:3]
+    assert all(len(ids) == 1 for ids in in_transaction), in_transaction
+    distinct = set().union(*seen)
+    assert len(distinct) >= 2, f"the readers saw only {distinct}: no swap happened while reading"
+    with environ(settings):
+        assert read_published_run_ids() == {"concurrent-2"}
