@@ -149,11 +149,14 @@ def demo(
     started = time.perf_counter()
     os.environ["XM_DATA_DIR"] = str(data_dir())  # absolute, for dbt's profile
     if fresh:
-        for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "dlt_pipelines"):
-            path = data_dir() / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        from ingestion.warehouse import pipelines_dir
+
+        shutil.rmtree(pipelines_dir(), ignore_errors=True)
         if target() == "postgres":
             _drop_pipeline_schemas()
+        else:
+            for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+                (data_dir() / name).unlink(missing_ok=True)
     typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
     world = World(SimConfig(scale=scale, seed=seed))
     with serve_in_thread(Simulator(world)) as url:

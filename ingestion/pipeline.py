@@ -24,6 +24,7 @@ from ingestion.warehouse import (
     dlt_destination,
     engine_env,
     loader_file_format,
+    pipelines_dir,
     query,
     target,
     warehouse_path,
@@ -54,7 +55,7 @@ def make_pipeline(source: str) -> dlt.Pipeline:
         pipeline_name=f"xm_{source}",
         destination=dlt_destination(),
         dataset_name=f"raw_{source}",
-        pipelines_dir=str(data_dir() / "dlt_pipelines"),
+        pipelines_dir=str(pipelines_dir()),
     )
 
 

@@ -32,6 +32,12 @@ def warehouse_path() -> Path:
     return data_dir() / "warehouse.duckdb"
 
 
+def pipelines_dir() -> Path:
+    """dlt's local pipeline state (incremental cursors), one directory per target: a cursor
+    advanced by loads into DuckDB must not make a first load into PostgreSQL skip history."""
+    return data_dir() / ("dlt_pipelines" if target() == "duckdb" else f"dlt_pipelines_{target()}")
+
+
 def target() -> str:
     name = os.environ.get("XM_TARGET", "duckdb").strip().lower() or "duckdb"
     if name not in TARGETS:
