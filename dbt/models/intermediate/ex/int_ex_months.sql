@@ -55,7 +55,7 @@ bounds as (
 ),
 
 months as (
-    {{ ex_month_spine('bounds') }}
+    {{ month_spine('bounds') }}
 )
 
 select

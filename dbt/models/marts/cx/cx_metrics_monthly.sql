@@ -136,25 +136,8 @@ month_range as (
     cross join data_as_of
 ),
 
-month_numbers as (
-    -- up to 100 years of months
-    {{ dbt.generate_series(1200) }}
-),
-
 months as (
-    select
-        cast(
-            {{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'month_range.first_month') }} as date
-        ) as month,
-        cast(
-            {{ dbt.dateadd('month', 'month_numbers.generated_number', 'month_range.first_month') }} as date
-        ) as next_month,
-        month_range.as_of_date
-    from month_range
-    cross join month_numbers
-    where
-        {{ dbt.datediff('month_range.first_month', 'month_range.last_month', 'month') }}
-        >= month_numbers.generated_number - 1
+    {{ month_spine('month_range') }}
 ),
 
 counts as (

@@ -27,21 +27,8 @@ month_range as (
     cross join data_as_of
 ),
 
-month_numbers as (
-    -- up to 100 years of months
-    {{ dbt.generate_series(1200) }}
-),
-
 months as (
-    select
-        cast(
-            {{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'month_range.first_month') }} as date
-        ) as month
-    from month_range
-    cross join month_numbers
-    where
-        {{ dbt.datediff('month_range.first_month', 'month_range.last_month', 'month') }}
-        >= month_numbers.generated_number - 1
+    {{ month_spine('month_range') }}
 ),
 
 segment_counts as (
