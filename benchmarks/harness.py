@@ -777,11 +777,20 @@ def plot(results: list[dict], path: Path) -> Path | None:
     panels = 1 + (1 if with_inc else 0)
     fig, axes = plt.subplots(1, panels, figsize=(7 * panels, 5), squeeze=False)
     ax = axes[0][0]
-    for name in (*STAGES, "total"):
+    names = (*STAGES, "total")
+    color = {name: f"C{i}" for i, name in enumerate(names)}  # one color per stage, both panels
+    for name in names:
         ys = [
             r["total_seconds"] if name == "total" else r["stages"][name]["seconds"] for r in latest
         ]
-        ax.plot(scales, ys, marker="o", label=name, linestyle="--" if name == "total" else "-")
+        ax.plot(
+            scales,
+            ys,
+            marker="o",
+            label=name,
+            color=color[name],
+            linestyle="--" if name == "total" else "-",
+        )
     ax.set_title("Full refresh: time per stage vs scale")
     if with_inc:
         ax2 = axes[0][1]
@@ -797,6 +806,7 @@ def plot(results: list[dict], path: Path) -> Path | None:
                 ax2.plot(
                     inc_scales,
                     ys,
+                    color=color[name],
                     marker="o" if name == "total" else ".",
                     linestyle=style,
                     linewidth=2.5 if name == "total" else 1.2,
