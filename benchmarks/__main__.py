@@ -10,6 +10,8 @@ every result in `<results>`.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR, run_scale, write_result, write_summary
@@ -33,7 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--summary-only", action="store_true", help="only rewrite summary.md and the plot"
     )
+    parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if len(args.scales) > 1 and not args.summary_only:
+        # one process per scale: peak RSS must not include what an earlier scale left behind
+        for scale in args.scales:
+            cmd = [sys.executable, "-m", "benchmarks", "--scales", f"{scale:g}", "--no-summary"]
+            cmd += ["--seed", str(args.seed), "--results", str(args.results)]
+            cmd += ["--workdir", str(args.workdir)] if args.workdir else []
+            cmd += ["--no-dbt-run"] if args.no_dbt_run else []
+            subprocess.run(cmd, check=True)
+        args.summary_only = True
     for scale in [] if args.summary_only else args.scales:
         workdir = args.workdir / f"scale-{scale:g}" if args.workdir else None
         result = run_scale(
@@ -50,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             f"cx refresh {inc['cx_refresh']['total_seconds']:.1f}s, "
             f"nightly refresh {inc['nightly_refresh']['total_seconds']:.1f}s -> {path}"
         )
+    if args.no_summary:
+        return 0
     md, png = write_summary(args.results)
     print(f"summary: {md}" + (f", plot: {png}" if png else ""))
     return 0
