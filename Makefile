@@ -30,7 +30,8 @@ demo: install
 test: install
 	$(BIN)/pytest
 
-## make bench: full refresh timed per stage at scale 1 (benchmarks/results/)
+## make bench: scale 1 (~5 min): full refresh per stage, reference points, one-day incremental
+## refreshes -> benchmarks/results/ (more scales: $(BIN)/python -m benchmarks --scales 0.1 1 5 10)
 bench: install
 	$(BIN)/python -m benchmarks --scales 1
 

@@ -1,29 +1,69 @@
-"""`python -m benchmarks [--scales 1 5] [--results DIR]`: run the harness, write the results."""
+"""`python -m benchmarks [--scales 1 5] [--results DIR]`: run the harness, write the results.
+
+Per scale: a full refresh from an empty warehouse timed per stage, the two reference points
+(DuckDB `read_json` of the served records; the models' compiled SQL run directly), and the
+incremental case (one simulated day, then the CX refresh; one more, then the nightly
+refresh). Writes `<results>/<date>-<scale>.json`, then `summary.md` and `scaling.png` from
+every result in `<results>`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR, run_scale, write_result, write_summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the data here")
+    parser.add_argument(
+        "--no-dbt-run",
+        action="store_true",
+        help="skip timing `dbt run` for the dbt-overhead reference (saves one dbt run)",
+    )
+    parser.add_argument(
+        "--summary-only", action="store_true", help="only rewrite summary.md and the plot"
+    )
+    parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for scale in args.scales:
+    if len(args.scales) > 1 and not args.summary_only:
+        # one process per scale: peak RSS must not include what an earlier scale left behind
+        for scale in args.scales:
+            cmd = [sys.executable, "-m", "benchmarks", "--scales", f"{scale:g}", "--no-summary"]
+            cmd += ["--seed", str(args.seed), "--results", str(args.results)]
+            cmd += ["--workdir", str(args.workdir)] if args.workdir else []
+            cmd += ["--no-dbt-run"] if args.no_dbt_run else []
+            subprocess.run(cmd, check=True)
+        args.summary_only = True
+    for scale in [] if args.summary_only else args.scales:
         workdir = args.workdir / f"scale-{scale:g}" if args.workdir else None
-        result = run_scale(scale, workdir=workdir, seed=args.seed)
+        result = run_scale(
+            scale, workdir=workdir, seed=args.seed, measure_dbt_run=not args.no_dbt_run
+        )
         path = write_result(result, args.results)
+        ref = result["reference"]
+        inc = result["incremental"]
         print(
             f"[bench {scale:g}] total {result['total_seconds']:.1f}s, "
             f"peak RSS {result['peak_rss_mb']:.0f} MB, "
-            f"format-limit ratio {result['reference']['format_limit']['ratio']:.1f}x -> {path}"
+            f"format-limit ratio {ref['format_limit']['ratio']:.1f}x, "
+            f"dbt-overhead ratio {ref['dbt_overhead']['ratio']:.1f}x, "
+            f"cx refresh {inc['cx_refresh']['total_seconds']:.1f}s, "
+            f"nightly refresh {inc['nightly_refresh']['total_seconds']:.1f}s -> {path}"
         )
+    if args.no_summary:
+        return 0
     md, png = write_summary(args.results)
     print(f"summary: {md}" + (f", plot: {png}" if png else ""))
     return 0

@@ -5,9 +5,20 @@ Stages (in order, all in this process tree): simulator generation, ingest (per s
 process tree (this process and every child, e.g. dbt) by a background thread, and also
 taken from `getrusage` as a cross-check.
 
-Reference point, measured in the same run so results are ratios: "ingest vs the format's
-limit" -- the Zendesk ticket and ticket-event pages the simulator served, written as JSON
-files and read by DuckDB's `read_json` into a fresh database file.
+Then, in the same run:
+
+- reference point "ingest vs the format's limit": the Zendesk ticket and ticket-event pages
+  the simulator served, written as JSON files and read by DuckDB's `read_json` into a fresh
+  database file;
+- reference point "dbt overhead": the compiled SQL of the same models (from the manifest of
+  the timed `dbt build`) executed directly in one DuckDB connection, in DAG order, against a
+  copy of the raw warehouse; compared with `dbt build` and with `dbt run` on another copy;
+- the incremental case: the simulator clock moves one day, then the CX refresh (what the
+  Dagster job `cx_refresh` runs: Zendesk + Qualtrics loads, their downstream dbt models and
+  tests, the GX suites of the selected assets, publish); the clock moves another day, then
+  the nightly refresh (`full_refresh`: every load, `dbt build`, every suite, publish).
+
+The benchmark measures the default DuckDB target (it sets XM_TARGET=duckdb for its runs).
 """
 
 from __future__ import annotations
@@ -32,7 +43,15 @@ import psutil
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STAGES = ("generate", "ingest", "dbt_build", "quality", "publish")
+INCREMENTAL_STAGES = ("ingest", "dbt_build", "quality", "publish")
 MB = 1024 * 1024
+
+# What the Dagster job `cx_refresh` selects (AssetSelection.groups("ingest_zendesk",
+# "ingest_qualtrics").downstream()), as the functions its assets call. Checked against the
+# job's resolved selection: the same 55 dbt models, every mart, the quarantine.
+CX_SOURCES = ("zendesk", "qualtrics")
+CX_DBT_SELECT = ("source:raw_zendesk+", "source:raw_qualtrics+")
+CX_EXCLUDED_SUITE_PREFIXES = ("raw_hubspot.", "raw_bamboohr.")
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -41,18 +60,29 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 # ---- memory ------------------------------------------------------------------------------
 class TreeRSSSampler:
-    """Samples the summed RSS of this process and all its descendants every `interval` s."""
+    """Samples the summed RSS of this process and all its descendants every `interval` s.
 
-    def __init__(self, interval: float = 0.05):
+    The list of descendants is refreshed every `children_every` samples: listing them scans
+    every process on the machine (psutil reads /proc/*/stat), which at every 50 ms sample cost
+    the profiled scale-10 run ~7% of a core, competing with the work it measures."""
+
+    def __init__(self, interval: float = 0.05, children_every: int = 10):
         self.interval = interval
+        self.children_every = children_every
         self.proc = psutil.Process()
         self.peak = 0
+        self._tick = 0
+        self._children: list[psutil.Process] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def sample(self) -> int:
+    def sample(self, refresh: bool = False) -> int:
+        if refresh or self._tick % self.children_every == 0:
+            with contextlib.suppress(psutil.Error):
+                self._children = self.proc.children(recursive=True)
+        self._tick += 1
         total = 0
-        for p in [self.proc, *self.proc.children(recursive=True)]:
+        for p in [self.proc, *self._children]:
             with contextlib.suppress(psutil.Error):
                 total += p.memory_info().rss
         self.peak = max(self.peak, total)
@@ -61,7 +91,7 @@ class TreeRSSSampler:
     def reset(self) -> int:
         """Start a new window; returns the peak of the window that ended."""
         peak, self.peak = self.peak, 0
-        self.sample()
+        self.sample(refresh=True)
         return max(peak, self.peak)
 
     def _run(self) -> None:
@@ -172,6 +202,143 @@ def format_limit(url: str, workdir: Path) -> dict:
     }
 
 
+# ---- reference point: dbt overhead -------------------------------------------------------
+def _dag_order(nodes: dict[str, dict]) -> list[str]:
+    """Unique ids of `nodes` with every node after the nodes it depends on."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(uid: str) -> None:
+        if state.get(uid) == 2:
+            return
+        if state.get(uid) == 1:
+            raise ValueError(f"cycle at {uid}")
+        state[uid] = 1
+        for dep in nodes[uid].get("depends_on", {}).get("nodes", []):
+            if dep in nodes:
+                visit(dep)
+        state[uid] = 2
+        order.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    return order
+
+
+def _copy_raw(source_db: Path, dest_db: Path, seeds: list[tuple[str, str]]) -> dict[str, int]:
+    """A new warehouse file holding only the raw schemas (and the seed tables) of `source_db`."""
+    import duckdb
+
+    dest_db.parent.mkdir(parents=True, exist_ok=True)
+    dest_db.unlink(missing_ok=True)
+    con = duckdb.connect(str(dest_db))
+    try:
+        con.execute(f"attach '{source_db}' as src (read_only)")
+        wanted = set(seeds)
+        tables = [
+            (schema, table)
+            for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'src'"
+            ).fetchall()
+            if schema.startswith("raw_") or (schema, table) in wanted
+        ]
+        rows = {}
+        for schema, table in tables:
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"'
+            )
+            rows[f"{schema}.{table}"] = con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()[0]
+        con.execute("detach src")
+    finally:
+        con.close()
+    return rows
+
+
+def dbt_overhead(
+    manifest_path: Path,
+    warehouse: Path,
+    workdir: Path,
+    dbt_build_seconds: float,
+    measure_dbt_run: bool = True,
+) -> dict:
+    """Time the compiled SQL of every model, run directly in one DuckDB connection.
+
+    The models come from the manifest of the timed `dbt build` (a full refresh from an empty
+    warehouse, so incremental models hold their full-refresh SQL); each becomes
+    `create or replace view|table <relation> as <compiled_code>`, in DAG order, against a copy
+    of the raw warehouse (raw schemas plus the seed tables dbt loaded). No tests, no docs.
+    With `measure_dbt_run`, `dbt run` (models only, no tests, no seeds) runs on a second copy.
+    """
+    import duckdb
+
+    from ingestion.pipeline import run_dbt
+
+    manifest = json.loads(manifest_path.read_text())
+    nodes = {
+        uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")
+    }
+    seeds = [(n["schema"], n["alias"]) for n in nodes.values() if n["resource_type"] == "seed"]
+    models = [
+        uid
+        for uid in _dag_order(nodes)
+        if nodes[uid]["resource_type"] == "model"
+        and nodes[uid]["config"]["materialized"] != "ephemeral"
+    ]
+    missing = [uid for uid in models if not nodes[uid].get("compiled_code")]
+    if missing:
+        raise RuntimeError(f"no compiled SQL in the manifest for {missing[:5]}")
+
+    # same file name, so the catalog is "warehouse" as in the compiled relation names
+    direct_db = workdir / "direct" / warehouse.name
+    run_db = workdir / "dbt_run" / warehouse.name
+    started = time.perf_counter()
+    copied = _copy_raw(warehouse, direct_db, seeds)
+    if measure_dbt_run:
+        run_db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(direct_db, run_db)
+    copy_seconds = time.perf_counter() - started
+
+    materialized: dict[str, int] = {}
+    started = time.perf_counter()
+    con = duckdb.connect(str(direct_db))
+    try:
+        for uid in models:
+            node = nodes[uid]
+            kind = node["config"]["materialized"]
+            kind = "view" if kind == "view" else "table"  # table, incremental (full refresh)
+            con.execute(f'create schema if not exists "{node["schema"]}"')
+            con.execute(
+                f"create or replace {kind} {node['relation_name']} as\n{node['compiled_code']}"
+            )
+            materialized[kind] = materialized.get(kind, 0) + 1
+    finally:
+        con.close()
+    direct_seconds = time.perf_counter() - started
+
+    out = {
+        "models": len(models),
+        "materialized": materialized,
+        "raw_tables_copied": len(copied),
+        "raw_rows_copied": sum(copied.values()),
+        "copy_seconds": copy_seconds,
+        "direct_sql_seconds": direct_seconds,
+        "dbt_build_seconds": dbt_build_seconds,
+        "ratio": dbt_build_seconds / direct_seconds,
+        "dbt_run_seconds": None,
+        "ratio_run": None,
+    }
+    if measure_dbt_run:
+        started = time.perf_counter()
+        with _environ({"XM_DATA_DIR": str(run_db.parent), "XM_TARGET": "duckdb"}):
+            run_dbt(["run", "--target-path", str(workdir / "dbt_run_target")], echo=lambda _: None)
+        out["dbt_run_seconds"] = time.perf_counter() - started
+        out["ratio_run"] = out["dbt_run_seconds"] / direct_seconds
+    return out
+
+
 # ---- the run -----------------------------------------------------------------------------
 @dataclass
 class Stage:
@@ -194,16 +361,52 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _dlt_steps(source: str) -> dict[str, float]:
+    """Seconds of dlt's extract / normalize / load steps of the source's last run."""
+    from ingestion.pipeline import make_pipeline
+
+    trace = make_pipeline(source).last_trace
+    if trace is None:
+        return {}
+    return {
+        s.step: (s.finished_at - s.started_at).total_seconds()
+        for s in trace.steps
+        if s.step in ("extract", "normalize", "load") and s.finished_at
+    }
+
+
+def _ingest_record(loads) -> dict:
+    sources = {}
+    for r in loads:
+        rows = sum(n for t, n in r.row_counts.items() if not t.startswith("_dlt"))
+        sources[r.source] = {
+            "seconds": r.seconds,
+            "rows": rows,
+            "rows_per_second": rows / r.seconds if r.seconds else 0.0,
+            "dlt_steps": _dlt_steps(r.source),
+            "tables": dict(sorted(r.row_counts.items())),
+        }
+    return sources
+
+
+def _cx_specs() -> list:
+    from expectations.registry import all_specs
+
+    return [s for s in all_specs() if not s.name.startswith(CX_EXCLUDED_SUITE_PREFIXES)]
+
+
 def run_scale(
     scale: float,
     workdir: Path | None = None,
     seed: int = 42,
     echo: Callable[[str], None] = print,
+    measure_dbt_run: bool = True,
 ) -> dict:
-    """A full refresh from an empty warehouse at `scale`; returns the result record."""
+    """A full refresh from an empty warehouse at `scale`, the two reference points and the
+    incremental case (CX refresh, nightly refresh); returns the result record."""
     from dagster_project.publish import publish
     from expectations import run_suites
-    from ingestion.pipeline import ingest, run_dbt
+    from ingestion.pipeline import ingest, run_dbt, warehouse_path
     from ingestion.simulator.credentials import loader_env
     from ingestion.simulator.generator import SimConfig, World
     from ingestion.simulator.server import Simulator, serve_in_thread
@@ -211,22 +414,63 @@ def run_scale(
     own_tmp = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="xm-bench-")) if own_tmp else Path(workdir)
     data_dir = workdir / "data"
+    target = workdir / "dbt_target"  # the manifest of this run's builds, and dbt's parse cache
     shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
     quiet = lambda _: None  # noqa: E731
     stages: dict[str, Stage] = {}
+    incremental: dict[str, dict] = {}
     started_at = dt.datetime.now(dt.UTC)
     run_id = f"bench-{started_at:%Y%m%dT%H%M%S}"
     try:
         with TreeRSSSampler() as rss:
 
-            def finish(name: str, started: float, **extra) -> Stage:
+            def finish(name: str, started: float, into: dict | None = None, **extra) -> Stage:
                 stage = Stage(time.perf_counter() - started, rss.reset() / MB, extra)
-                stages[name] = stage
+                (stages if into is None else into)[name] = stage
                 echo(
-                    f"[bench {scale:g}] {name:<10} {stage.seconds:8.2f}s  "
+                    f"[bench {scale:g}] {name:<18} {stage.seconds:8.2f}s  "
                     f"peak {stage.peak_rss_mb:7.0f} MB"
                 )
                 return stage
+
+            def refresh(
+                into: dict,
+                sources: tuple[str, ...] | None,
+                select: tuple[str, ...],
+                specs: list | None,
+                run_name: str,
+            ) -> None:
+                started = time.perf_counter()
+                loads = ingest(sources, echo=quiet) if sources else ingest(echo=quiet)
+                finish("ingest", started, into, sources=_ingest_record(loads))
+
+                started = time.perf_counter()
+                selection = ["--select", *select] if select else []
+                run_dbt(["build", *selection, "--target-path", str(target)], echo=quiet)
+                finish("dbt_build", started, into, **_dbt_summary(target))
+
+                started = time.perf_counter()
+                suites = run_suites(specs, run_name=run_name)
+                finish(
+                    "quality",
+                    started,
+                    into,
+                    suites=len(suites),
+                    failed=sorted(s.suite for s in suites if not s.success),
+                    rows_validated=sum(s.rows_validated for s in suites),
+                )
+
+                started = time.perf_counter()
+                published = publish(run_name)
+                finish(
+                    "publish", started, into, rows=sum(published.values()), tables=len(published)
+                )
+
+            # dbt parses the project once, untimed, as a deployment would have done (Dagster
+            # loads a prepared manifest); the timed builds then parse partially, as in service
+            with _environ({"XM_DATA_DIR": str(data_dir), "XM_TARGET": "duckdb"}):
+                run_dbt(["parse", "--target-path", str(target)], echo=quiet)
 
             rss.reset()
             t0 = started = time.perf_counter()
@@ -236,45 +480,39 @@ def run_scale(
             sim = Simulator(world)
             with (
                 serve_in_thread(sim) as url,
-                _environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}),
+                _environ({**loader_env(url), "XM_DATA_DIR": str(data_dir), "XM_TARGET": "duckdb"}),
             ):
-                started = time.perf_counter()
-                loads = ingest(echo=quiet)
-                sources = {}
-                for r in loads:
-                    rows = sum(n for t, n in r.row_counts.items() if not t.startswith("_dlt"))
-                    sources[r.source] = {
-                        "seconds": r.seconds,
-                        "rows": rows,
-                        "rows_per_second": rows / r.seconds if r.seconds else 0.0,
-                        "tables": dict(sorted(r.row_counts.items())),
-                    }
-                finish("ingest", started, sources=sources)
-
-                started = time.perf_counter()
-                run_dbt(["build"], echo=quiet)
-                finish("dbt_build", started)
-
-                started = time.perf_counter()
-                suites = run_suites(run_name=run_id)
-                finish(
-                    "quality",
-                    started,
-                    suites=len(suites),
-                    failed=sorted(s.suite for s in suites if not s.success),
-                    rows_validated=sum(s.rows_validated for s in suites),
-                )
-
-                started = time.perf_counter()
-                published = publish(run_id)
-                finish("publish", started, rows=sum(published.values()), tables=len(published))
+                refresh(stages, None, (), None, run_id)
                 total = time.perf_counter() - t0
                 tree_peak = max(s.peak_rss_mb for s in stages.values())
 
-                # reference point, after the timed refresh (not part of the total)
+                # reference points, after the timed refresh (not part of the total)
                 started = time.perf_counter()
                 limit = format_limit(url, workdir / "format_limit")
                 finish("format_limit", started)
+
+                started = time.perf_counter()
+                overhead = dbt_overhead(
+                    target / "manifest.json",
+                    warehouse_path(),
+                    workdir / "dbt_overhead",
+                    stages["dbt_build"].seconds,
+                    measure_dbt_run=measure_dbt_run,
+                )
+                finish("dbt_overhead", started)
+
+                # the incremental case: one simulated day before each refresh
+                for name, sources, select, specs in (
+                    ("cx_refresh", CX_SOURCES, CX_DBT_SELECT, _cx_specs()),
+                    ("nightly_refresh", None, (), None),
+                ):
+                    clock = sim.advance(1)
+                    case: dict[str, Stage] = {}
+                    started = time.perf_counter()
+                    refresh(case, sources, select, specs, f"{run_id}-{name}")
+                    incremental[name] = _incremental_record(
+                        case, time.perf_counter() - started, clock, sources, select
+                    )
     finally:
         if own_tmp:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -288,11 +526,7 @@ def run_scale(
         "date": started_at.date().isoformat(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "machine": machine(),
-        "stages": {
-            name: {"seconds": stages[name].seconds, "peak_rss_mb": stages[name].peak_rss_mb}
-            | stages[name].extra
-            for name in STAGES
-        },
+        "stages": {name: _stage_record(stages[name]) for name in STAGES},
         "total_seconds": total,
         "rows_ingested": rows_total,
         "rows_per_second": rows_total / ingest_stage.seconds,
@@ -308,10 +542,66 @@ def run_scale(
                 "zendesk_ingest_seconds": zendesk.get("seconds"),
                 "ratio": zendesk.get("seconds", 0.0) / limit["read_json_seconds"],
                 "seconds": stages["format_limit"].seconds,
+                "peak_rss_mb": stages["format_limit"].peak_rss_mb,
             },
-            "dbt_overhead": None,  # not yet measured (issue 7)
+            "dbt_overhead": overhead
+            | {
+                "seconds": stages["dbt_overhead"].seconds,
+                "peak_rss_mb": stages["dbt_overhead"].peak_rss_mb,
+            },
         },
-        "incremental": None,  # not yet measured (issue 7)
+        "incremental": incremental,
+    }
+
+
+def _stage_record(stage: Stage) -> dict:
+    return {"seconds": stage.seconds, "peak_rss_mb": stage.peak_rss_mb} | stage.extra
+
+
+def _dbt_summary(target: Path) -> dict:
+    """Counts of what the last dbt command did, by resource type and status."""
+    path = target / "run_results.json"
+    if not path.exists():
+        return {}
+    counts: dict[str, int] = {}
+    node_seconds: dict[str, float] = {}
+    results = json.loads(path.read_text())["results"]
+    for r in results:
+        kind = r["unique_id"].split(".", 1)[0]
+        key = f"{kind}_{r['status']}"
+        counts[key] = counts.get(key, 0) + 1
+        node_seconds[kind] = node_seconds.get(kind, 0.0) + r["execution_time"]
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:8]
+    return {
+        "nodes": dict(sorted(counts.items())),
+        # summed over dbt's threads, so it can exceed the wall seconds
+        "node_seconds": {k: round(v, 2) for k, v in sorted(node_seconds.items())},
+        "slowest": {
+            r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 2) for r in slowest
+        },
+    }
+
+
+def _incremental_record(
+    case: dict[str, Stage],
+    total: float,
+    clock,
+    sources: tuple[str, ...] | None,
+    select: tuple[str, ...],
+) -> dict:
+    from ingestion.pipeline import SOURCES
+
+    rows = sum(s["rows"] for s in case["ingest"].extra["sources"].values())
+    return {
+        "advanced_days": 1,
+        "clock": clock.isoformat(),
+        "sources": list(sources or SOURCES),
+        "dbt_select": list(select) or None,
+        "stages": {name: _stage_record(case[name]) for name in INCREMENTAL_STAGES},
+        "total_seconds": total,
+        "rows_ingested": rows,
+        "rows_per_second": rows / case["ingest"].seconds if case["ingest"].seconds else 0.0,
+        "peak_rss_mb": max(s.peak_rss_mb for s in case.values()),
     }
 
 
@@ -327,11 +617,24 @@ def load_results(results_dir: Path = RESULTS_DIR) -> list[dict]:
     out = []
     for p in sorted(results_dir.glob("*.json")):
         with contextlib.suppress(ValueError, KeyError):
-            out.append(json.loads(p.read_text()) | {"_file": p.name})
+            record = json.loads(p.read_text())
+            if "scale" in record and "stages" in record:
+                out.append(record | {"_file": p.name})
     return sorted(out, key=lambda r: (r["date"], r["scale"]))
 
 
-def summary_markdown(results: list[dict]) -> str:
+def _latest_per_scale(results: list[dict]) -> list[dict]:
+    latest = {r["scale"]: r for r in results}  # results are sorted by date
+    return [latest[s] for s in sorted(latest)]
+
+
+def _mb(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def summary_markdown(
+    results: list[dict], changes: list[dict] | None = None, notes: str | None = None
+) -> str:
     lines = ["# Benchmark results", ""]
     if results:
         m = results[-1]["machine"]
@@ -340,49 +643,130 @@ def summary_markdown(results: list[dict]) -> str:
             f"Machine (latest run): {m['cores_logical']} logical cores, {m['memory_gib']} GiB, "
             f"Python {m['python']}, duckdb {v.get('duckdb')}, dlt {v.get('dlt')}, "
             f"dbt-core {v.get('dbt-core')}, dbt-duckdb {v.get('dbt-duckdb')}; {m['platform']}.",
+            "The machine is shared with other work, so absolute seconds are noisy; the ratios to "
+            "the two reference points, measured in the same run, are the figures to compare.",
             "",
         ]
     lines += [
-        "Seconds per stage of a full refresh from an empty warehouse; peak RSS is the whole "
-        "process tree. *format limit* = Zendesk ingest seconds / DuckDB `read_json` seconds "
-        "of the same tickets and ticket events from JSON files.",
+        "## Full refresh from an empty warehouse",
+        "",
+        "Seconds per stage; peak RSS is the whole process tree (this process and children "
+        "such as dbt). *format limit* = Zendesk ingest seconds / DuckDB `read_json` seconds "
+        "of the same tickets and ticket events from JSON files. *dbt overhead* = `dbt build` "
+        "seconds / seconds of the same models' compiled SQL run directly in one DuckDB "
+        "connection.",
         "",
         "| date | scale | generate | ingest | dbt build | quality | publish | total "
-        "| rows ingested | rows/s | peak RSS MB | format limit |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows ingested | rows/s | peak RSS MB | format limit | dbt overhead |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         s = r["stages"]
         ratio = r["reference"]["format_limit"]["ratio"]
+        overhead = r["reference"].get("dbt_overhead")
         lines.append(
             f"| {r['date']} | {r['scale']:g} | "
             + " | ".join(f"{s[n]['seconds']:.1f}" for n in STAGES)
             + f" | {r['total_seconds']:.1f} | {r['rows_ingested']:,} | "
-            f"{r['rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio:.1f}x |"
+            f"{r['rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio:.1f}x | "
+            + (f"{overhead['ratio']:.1f}x |" if overhead else "|")
         )
-    lines += ["", "## Ingest per source", ""]
+    lines += ["", "Peak RSS per stage (MB):", ""]
     lines += [
-        "| date | scale | source | seconds | rows | rows/s |",
-        "|---|---:|---|---:|---:|---:|",
+        "| date | scale | " + " | ".join(STAGES) + " |",
+        "|---|---:|" + "---:|" * len(STAGES),
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['date']} | {r['scale']:g} | "
+            + " | ".join(_mb(r["stages"][n]["peak_rss_mb"]) for n in STAGES)
+            + " |"
+        )
+
+    lines += ["", "## Ingest per source (full refresh)", ""]
+    lines += [
+        "dlt's own step timings (extract / normalize / load) are in the JSON.",
+        "",
+        "| date | scale | source | seconds | extract | normalize | load | rows | rows/s |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         for name, src in r["stages"]["ingest"]["sources"].items():
+            steps = src.get("dlt_steps") or {}
+            step_cells = " | ".join(
+                f"{steps[k]:.1f}" if k in steps else "" for k in ("extract", "normalize", "load")
+            )
             lines.append(
-                f"| {r['date']} | {r['scale']:g} | {name} | {src['seconds']:.1f} | "
+                f"| {r['date']} | {r['scale']:g} | {name} | {src['seconds']:.1f} | {step_cells} | "
                 f"{src['rows']:,} | {src['rows_per_second']:,.0f} |"
             )
-    lines += [
-        "",
-        "Not yet measured: the incremental case (one simulated day after a full refresh) "
-        "and the dbt-overhead reference point.",
-        "",
-    ]
+
+    with_inc = [r for r in results if r.get("incremental")]
+    if with_inc:
+        lines += [
+            "",
+            "## Incremental: one simulated day after a full refresh",
+            "",
+            "After the full refresh the simulator clock moves one day and the CX refresh runs "
+            "(what the Dagster job `cx_refresh` runs: Zendesk + Qualtrics loads, "
+            "`dbt build --select source:raw_zendesk+ source:raw_qualtrics+`, the GX suites of "
+            "those assets, publish); the clock moves one more day and the nightly refresh runs "
+            "(`full_refresh`: every load, `dbt build`, every suite, publish). *vs full* = the "
+            "refresh's total / the full refresh's total at the same scale.",
+            "",
+            "| date | scale | refresh | ingest | dbt build | quality | publish | total "
+            "| rows ingested | rows/s | peak RSS MB | vs full |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in with_inc:
+            for name, case in r["incremental"].items():
+                s = case["stages"]
+                lines.append(
+                    f"| {r['date']} | {r['scale']:g} | {name} | "
+                    + " | ".join(f"{s[n]['seconds']:.1f}" for n in INCREMENTAL_STAGES)
+                    + f" | {case['total_seconds']:.1f} | {case['rows_ingested']:,} | "
+                    f"{case['rows_per_second']:,.0f} | {case['peak_rss_mb']:,.0f} | "
+                    f"{case['total_seconds'] / r['total_seconds']:.2f} |"
+                )
+
+    with_dbt = [r for r in results if r["reference"].get("dbt_overhead")]
+    if with_dbt:
+        lines += [
+            "",
+            "## Reference points",
+            "",
+            "| date | scale | zendesk ingest s | read_json s | format limit | dbt build s "
+            "| dbt run s | direct SQL s | build / direct | run / direct |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in with_dbt:
+            fl, d = r["reference"]["format_limit"], r["reference"]["dbt_overhead"]
+            run_s = "" if d.get("dbt_run_seconds") is None else f"{d['dbt_run_seconds']:.1f}"
+            run_r = "" if d.get("ratio_run") is None else f"{d['ratio_run']:.1f}x"
+            lines.append(
+                f"| {r['date']} | {r['scale']:g} | {fl['zendesk_ingest_seconds']:.1f} | "
+                f"{fl['read_json_seconds']:.2f} | {fl['ratio']:.1f}x | "
+                f"{d['dbt_build_seconds']:.1f} | {run_s} | {d['direct_sql_seconds']:.1f} | "
+                f"{d['ratio']:.1f}x | {run_r} |"
+            )
+
+    if changes:
+        lines += ["", "## Changes made from the profile (before / after)", ""]
+        for c in changes:
+            lines += [f"### {c['title']}", "", c["description"], ""]
+            lines += ["| measurement | before | after |", "|---|---:|---:|"]
+            for m in c["measurements"]:
+                lines.append(f"| {m['what']} | {m['before']} | {m['after']} |")
+            lines.append("")
+    if notes:
+        lines += ["", notes.strip()]
+    lines.append("")
     return "\n".join(lines)
 
 
 def plot(results: list[dict], path: Path) -> Path | None:
-    """Time vs scale per stage, log-log (latest run per scale)."""
-    latest = {r["scale"]: r for r in results}
+    """Time vs scale per stage, log-log (latest run per scale): full refresh and incremental."""
+    latest = _latest_per_scale(results)
     if not latest:
         return None
     import matplotlib
@@ -390,29 +774,72 @@ def plot(results: list[dict], path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scales = sorted(latest)
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for name in (*STAGES, "total"):
+    scales = [r["scale"] for r in latest]
+    with_inc = [r for r in latest if r.get("incremental")]
+    panels = 1 + (1 if with_inc else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(7 * panels, 5), squeeze=False)
+    ax = axes[0][0]
+    names = (*STAGES, "total")
+    color = {name: f"C{i}" for i, name in enumerate(names)}  # one color per stage, both panels
+    for name in names:
         ys = [
-            latest[s]["total_seconds"] if name == "total" else latest[s]["stages"][name]["seconds"]
-            for s in scales
+            r["total_seconds"] if name == "total" else r["stages"][name]["seconds"] for r in latest
         ]
-        ax.plot(scales, ys, marker="o", label=name, linestyle="--" if name == "total" else "-")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("simulator scale")
-    ax.set_ylabel("seconds")
+        ax.plot(
+            scales,
+            ys,
+            marker="o",
+            label=name,
+            color=color[name],
+            linestyle="--" if name == "total" else "-",
+        )
     ax.set_title("Full refresh: time per stage vs scale")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if with_inc:
+        ax2 = axes[0][1]
+        inc_scales = [r["scale"] for r in with_inc]
+        for case, style in (("cx_refresh", "-"), ("nightly_refresh", ":")):
+            for name in (*INCREMENTAL_STAGES, "total"):
+                ys = [
+                    r["incremental"][case]["total_seconds"]
+                    if name == "total"
+                    else r["incremental"][case]["stages"][name]["seconds"]
+                    for r in with_inc
+                ]
+                ax2.plot(
+                    inc_scales,
+                    ys,
+                    color=color[name],
+                    marker="o" if name == "total" else ".",
+                    linestyle=style,
+                    linewidth=2.5 if name == "total" else 1.2,
+                    label=f"{case.split('_')[0]} {name}",
+                )
+        ax2.set_title("One simulated day: CX (solid) and nightly (dotted) refresh")
+    for ax in axes[0]:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("simulator scale")
+        ax.set_ylabel("seconds")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
+def load_changes(results_dir: Path = RESULTS_DIR) -> list[dict]:
+    path = results_dir / "changes" / "changes.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
 def write_summary(results_dir: Path = RESULTS_DIR) -> tuple[Path, Path | None]:
     results = load_results(results_dir)
     md = results_dir / "summary.md"
-    md.write_text(summary_markdown(results))
+    notes = results_dir / "notes.md"  # hand-written: findings, what could not be run and why
+    md.write_text(
+        summary_markdown(
+            results, load_changes(results_dir), notes.read_text() if notes.exists() else None
+        )
+    )
     return md, plot(results, results_dir / "scaling.png")

@@ -1,4 +1,7 @@
-"""Smoke test of the benchmark harness: a tiny scale, results written to a temp dir."""
+"""Smoke test of the benchmark harness: a tiny scale, results written to a temp dir.
+
+One harness run (full refresh, both reference points, the incremental case) shared by every
+test; `dbt run` for the dbt-overhead reference is skipped to keep it short."""
 
 from __future__ import annotations
 
@@ -6,14 +9,21 @@ import json
 
 import pytest
 
-from benchmarks.harness import STAGES, run_scale, write_result, write_summary
+from benchmarks.harness import (
+    CX_SOURCES,
+    INCREMENTAL_STAGES,
+    STAGES,
+    run_scale,
+    write_result,
+    write_summary,
+)
 from ingestion.pipeline import SOURCES
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
-    record = run_scale(0.02, workdir=tmp / "work", echo=lambda _: None)
+    record = run_scale(0.02, workdir=tmp / "work", echo=lambda _: None, measure_dbt_run=False)
     results = tmp / "results"
     path = write_result(record, results)
     md, png = write_summary(results)
@@ -63,6 +73,55 @@ def test_format_limit_reference(result):
     assert ref["ratio"] == pytest.approx(ref["zendesk_ingest_seconds"] / ref["read_json_seconds"])
 
 
+def test_dbt_overhead_reference(result):
+    r, _, _ = result
+    ref = r["reference"]["dbt_overhead"]
+    assert ref["models"] > 50
+    assert ref["materialized"]["view"] > 0 and ref["materialized"]["table"] > 0
+    assert ref["raw_tables_copied"] > 0 and ref["raw_rows_copied"] > 0
+    assert ref["direct_sql_seconds"] > 0
+    assert ref["dbt_build_seconds"] == r["stages"]["dbt_build"]["seconds"]
+    assert ref["ratio"] == pytest.approx(ref["dbt_build_seconds"] / ref["direct_sql_seconds"])
+    # dbt adds process start, parsing, tests and metadata queries to the same SQL
+    assert ref["ratio"] > 1
+    assert ref["dbt_run_seconds"] is None and ref["ratio_run"] is None  # skipped here
+
+
+def test_incremental_case(result):
+    r, _, _ = result
+    inc = r["incremental"]
+    assert set(inc) == {"cx_refresh", "nightly_refresh"}
+    assert inc["cx_refresh"]["sources"] == list(CX_SOURCES)
+    assert inc["nightly_refresh"]["sources"] == list(SOURCES)
+    assert inc["cx_refresh"]["clock"] < inc["nightly_refresh"]["clock"]
+    for name, case in inc.items():
+        assert case["advanced_days"] == 1, name
+        for stage in INCREMENTAL_STAGES:
+            assert case["stages"][stage]["seconds"] > 0, (name, stage)
+            assert case["stages"][stage]["peak_rss_mb"] > 50, (name, stage)
+        stages = sum(case["stages"][n]["seconds"] for n in INCREMENTAL_STAGES)
+        assert stages <= case["total_seconds"] <= stages * 1.05 + 2, name
+        sources = case["stages"]["ingest"]["sources"]
+        assert set(sources) == set(case["sources"]), name
+        assert case["rows_ingested"] == sum(s["rows"] for s in sources.values()), name
+        # one day of new records: some, and far fewer than the full refresh loaded
+        assert 0 < case["rows_ingested"] < r["rows_ingested"] / 2, name
+        assert case["rows_per_second"] > 0, name
+        assert case["peak_rss_mb"] == pytest.approx(
+            max(s["peak_rss_mb"] for s in case["stages"].values())
+        )
+        assert case["stages"]["quality"]["suites"] > 0, name
+        assert case["stages"]["quality"]["failed"] == [], name
+        assert case["stages"]["publish"]["rows"] > 0, name
+        assert case["stages"]["dbt_build"]["nodes"].get("model_success", 0) > 0, name
+    # the CX refresh builds a subset of what the nightly builds, and checks a subset
+    cx, nightly = inc["cx_refresh"]["stages"], inc["nightly_refresh"]["stages"]
+    assert (
+        cx["dbt_build"]["nodes"]["model_success"] < nightly["dbt_build"]["nodes"]["model_success"]
+    )
+    assert cx["quality"]["suites"] < nightly["quality"]["suites"]
+
+
 def test_machine_described(result):
     r, _, _ = result
     m = r["machine"]
@@ -75,4 +134,5 @@ def test_summary_and_plot(result):
     _, md, png = result
     text = md.read_text()
     assert "| 0.02 |" in text and "zendesk" in text
+    assert "cx_refresh" in text and "nightly_refresh" in text and "build / direct" in text
     assert png is not None and png.stat().st_size > 0

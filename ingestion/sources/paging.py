@@ -24,7 +24,28 @@ class LinkUntilFlagPaginator(JSONLinkPaginator):
         self.stop_when = stop_when
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
-        super().update_state(response, data)
-        flag = jsonpath.find_values(self.stop_path, response.json())
+        body = response.json()  # one parse for the link and the flag (not one each)
+        values = jsonpath.find_values(self.next_url_path, body)
+        self._next_reference = values[0] if values else None
+        flag = jsonpath.find_values(self.stop_path, body)
         if flag and bool(flag[0]) is self.stop_when:
             self._next_reference = None
+
+
+def parse_json_once(response: Response, *args: Any, **kwargs: Any) -> Response:
+    """A response hook that makes `response.json()` parse the body once and reuse it.
+
+    dlt's REST client parses the body for the data (`data_selector`) and the paginator parses
+    it again for the next link; on the big Zendesk export pages (1,000 records, ~1 MB each)
+    decoding twice was the largest single cost of the Zendesk load (see benchmarks/).
+    Lazy, so a non-JSON error body still fails where it did before."""
+    parse = response.json
+    parsed: list[Any] = []
+
+    def json(**kw: Any) -> Any:
+        if not parsed:
+            parsed.append(parse(**kw))
+        return parsed[0]
+
+    response.json = json  # type: ignore[method-assign]
+    return response

@@ -9,7 +9,7 @@ from typing import Any
 import dlt
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
-from ingestion.sources.paging import LinkUntilFlagPaginator
+from ingestion.sources.paging import LinkUntilFlagPaginator, parse_json_once
 
 # Zendesk's tracking of changes starts long before any account's data we load
 INITIAL_EPOCH = 946684800  # 2000-01-01
@@ -38,6 +38,7 @@ def _export(path: str, data_key: str, cursor: str, next_url: str, **extra: Any) 
             "params": {"per_page": 1000, **extra.pop("params", {})},
             "paginator": LinkUntilFlagPaginator(next_url),
             "incremental": incremental,
+            "response_actions": [parse_json_once],
         },
         **extra,
     }
