@@ -62,6 +62,15 @@ def _role_exists(cur, role: str) -> bool:
     return cur.fetchone() is not None
 
 
+def _grant_read(cur, schema: str, role: str) -> None:
+    cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(schema), _ident(role)))
+    cur.execute(
+        sql.SQL("grant select on all tables in schema {} to {}").format(
+            _ident(schema), _ident(role)
+        )
+    )
+
+
 def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
     con = pg_connect()
     counts: dict[str, int] = {}
@@ -89,16 +98,8 @@ def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, i
                 sql.SQL("insert into {} values (%s, %s)").format(_ident(NEXT, "_publish_info")),
                 [run_id, dt.datetime.now(dt.UTC)],
             )
-            role = bi_role()
-            if _role_exists(cur, role):
-                cur.execute(
-                    sql.SQL("grant usage on schema {} to {}").format(_ident(NEXT), _ident(role))
-                )
-                cur.execute(
-                    sql.SQL("grant select on all tables in schema {} to {}").format(
-                        _ident(NEXT), _ident(role)
-                    )
-                )
+            if _role_exists(cur, bi_role()):
+                _grant_read(cur, NEXT, bi_role())
             cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(OLD)))
         con.commit()
         _swap(con)
@@ -222,16 +223,7 @@ def setup_bi_role(password: str, role: str | None = None) -> str:
                 )
             )
             if _tables(cur, PUBLISHED):
-                cur.execute(
-                    sql.SQL("grant usage on schema {} to {}").format(
-                        _ident(PUBLISHED), _ident(role)
-                    )
-                )
-                cur.execute(
-                    sql.SQL("grant select on all tables in schema {} to {}").format(
-                        _ident(PUBLISHED), _ident(role)
-                    )
-                )
+                _grant_read(cur, PUBLISHED, role)
         con.commit()
     finally:
         con.close()

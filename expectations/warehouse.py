@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ingestion.warehouse import to_postgres
+from ingestion.warehouse import pg_execute
 
 
 @dataclass
@@ -83,10 +83,7 @@ class Warehouse:
             if self.engine == "duckdb":
                 return con.execute(sql, params or []).df()
             with con.cursor() as cur:
-                if params:  # psycopg2 reads "%" as a placeholder once there are parameters
-                    cur.execute(to_postgres(sql.replace("%", "%%")), params)
-                else:
-                    cur.execute(to_postgres(sql))
+                pg_execute(cur, sql, params)
                 frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
             return _plain_numbers(frame)
 

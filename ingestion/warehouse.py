@@ -144,11 +144,16 @@ def to_postgres(sql: str) -> str:
     return sqlglot.transpile(sql, read="duckdb", write="postgres")[0]
 
 
+def pg_execute(cur, sql: str, params: list | None = None) -> None:
+    """Run DuckDB-dialect `sql` on a psycopg2 cursor: translated, "%" escaped for params."""
+    if params:  # psycopg2 reads "%" as a placeholder once there are parameters
+        cur.execute(to_postgres(sql.replace("%", "%%")), params)
+    else:
+        cur.execute(to_postgres(sql))
+
+
 def pg_fetchall(con, sql: str, params: list | None = None) -> list[tuple]:
-    """Run DuckDB-dialect `sql` on a psycopg2 connection (translated; "%" escaped)."""
+    """`pg_execute` on a new cursor of `con`; the rows, if the statement returns any."""
     with con.cursor() as cur:
-        if params:  # psycopg2 reads "%" as a placeholder once there are parameters
-            cur.execute(to_postgres(sql.replace("%", "%%")), params)
-        else:
-            cur.execute(to_postgres(sql))
+        pg_execute(cur, sql, params)
         return cur.fetchall() if cur.description else []
