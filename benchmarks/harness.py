@@ -52,6 +52,8 @@ MB = 1024 * 1024
 CX_SOURCES = ("zendesk", "qualtrics")
 CX_DBT_SELECT = ("source:raw_zendesk+", "source:raw_qualtrics+")
 CX_EXCLUDED_SUITE_PREFIXES = ("raw_hubspot.", "raw_bamboohr.")
+# what the Dagster dbt asset adds to `dbt build` (unit tests run in CI, not on refreshes)
+DBT_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -447,7 +449,8 @@ def run_scale(
 
                 started = time.perf_counter()
                 selection = ["--select", *select] if select else []
-                run_dbt(["build", *selection, "--target-path", str(target)], echo=quiet)
+                build = ["build", *selection, *DBT_BUILD_ARGS, "--target-path", str(target)]
+                run_dbt(build, echo=quiet)
                 finish("dbt_build", started, into, **_dbt_summary(target))
 
                 started = time.perf_counter()

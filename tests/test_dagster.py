@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from dagster_project.definitions import defs as load_defs
+from dagster_project.defs.automation import REBUILD_CONFIG
 from dagster_project.defs.publish.assets import MARTS
 from dagster_project.publish import publish, read_snapshot_run_ids, snapshot_path
 from ingestion.pipeline import SOURCES
@@ -31,10 +32,12 @@ def defs() -> dg.Definitions:
     return load_defs()
 
 
-def run_job(defs: dg.Definitions, name: str) -> dg.ExecuteInProcessResult:
+def run_job(
+    defs: dg.Definitions, name: str, run_config: dict | None = None
+) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test() as instance:
         return defs.resolve_job_def(name).execute_in_process(
-            instance=instance, raise_on_error=False
+            instance=instance, run_config=run_config, raise_on_error=False
         )
 
 
@@ -81,6 +84,15 @@ def test_schedules_request_the_right_jobs(defs):
         requests = list(nightly.evaluate_tick(context).run_requests or [])
     assert len(requests) == 1 and requests[0].job_name in (None, "full_refresh")
     assert nightly.job_name == "full_refresh"
+    assert not requests[0].run_config, "the nightly refresh is incremental"
+    # Sundays the nightly run rebuilds from all history instead
+    weekly = defs.resolve_schedule_def("full_rebuild_weekly")
+    sunday = dt.datetime(2026, 11, 29, 2, tzinfo=dt.UTC)
+    assert nightly.cron_schedule.endswith("1-6") and weekly.cron_schedule.endswith(" 0")
+    with dg.build_schedule_context(scheduled_execution_time=sunday) as context:
+        requests = list(weekly.evaluate_tick(context).run_requests or [])
+    assert weekly.job_name == "full_refresh" and len(requests) == 1
+    assert requests[0].run_config["ops"]["dbt_models"]["config"] == {"full_refresh": True}
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +122,34 @@ def test_full_refresh_materialises_every_asset(defs, refreshed):
         finally:
             con.close()
         assert all((data_dir / "published" / "parquet" / f"{m}.parquet").exists() for m in MARTS)
+
+
+def test_weekly_rebuild_recomputes_what_incremental_runs_keep(defs, refreshed, tmp_path):
+    """The Sunday run (`full_refresh: true`) rebuilds incremental models from all history:
+    an old ticket's stored figure, altered behind dbt's back, is recomputed. (An incremental
+    run only rebuilds tickets loaded since its last run; tests/test_incremental.py.)"""
+    good_dir, _ = refreshed
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_dir, data_dir, symlinks=True)
+    warehouse = data_dir / "warehouse.duckdb"
+    altered = (
+        "select ticket_id, first_reply_calendar_minutes from marts.fct_tickets "
+        "where first_reply_calendar_minutes is not null order by created_at, ticket_id limit 1"
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        ticket_id, minutes = con.execute(altered).fetchone()
+        con.execute(
+            "update marts.fct_tickets set first_reply_calendar_minutes = ? where ticket_id = ?",
+            [minutes + 60, ticket_id],
+        )
+    with (
+        serve_in_thread(Simulator(world())) as url,
+        environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}),
+    ):
+        result = run_job(defs, "full_refresh", REBUILD_CONFIG)
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(altered).fetchone() == (ticket_id, minutes)
 
 
 def test_failed_blocking_check_keeps_the_last_good_snapshot(defs, refreshed, tmp_path):

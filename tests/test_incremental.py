@@ -1,10 +1,11 @@
-"""Incremental marts equal a full refresh after the simulator clock moves on.
+"""Incremental models equal a full refresh after the simulator clock moves on.
 
 Loads the test world and builds, then three times advances the clock, ingests and builds
 incrementally; a copy of the resulting warehouse is then rebuilt with --full-refresh and
-the incremental marts must match it row for row. Also checks that the incremental runs
-really took the incremental path (lookback filter compiled in) and selected only a small
-part of the table, so a model silently rebuilding everything each time would fail."""
+every incremental model (the two facts and the Zendesk ticket chain under them) must match
+it row for row. Before each incremental build, each model's compiled SQL is counted against
+the warehouse as it stands: it must take the incremental path and select some rows but
+fewer than half the table, so a model silently rebuilding everything would fail."""
 
 from __future__ import annotations
 
@@ -19,8 +20,17 @@ from ingestion.simulator.credentials import loader_env
 from ingestion.simulator.server import Simulator, serve_in_thread
 from tests.conftest import environ, world
 
-INCREMENTAL_MARTS = ("fct_tickets", "fct_survey_responses")
-COMPILED_DIR = Path("compiled/experience_warehouse/models/marts/cx")
+# every incremental model: (schema, model, its directory under models/)
+INCREMENTAL_MODELS = (
+    ("marts", "fct_tickets", "marts/cx"),
+    ("marts", "fct_survey_responses", "marts/cx"),
+    ("staging", "base_zendesk__ticket_events", "staging/zendesk/base"),
+    ("staging", "base_zendesk__ticket_child_events", "staging/zendesk/base"),
+    ("intermediate", "int_ticket_status_changes", "intermediate/cx"),
+    ("intermediate", "int_ticket_reply_times", "intermediate/cx"),
+    ("intermediate", "int_ticket_business_minutes", "intermediate/cx"),
+)
+COMPILED_DIR = Path("compiled/experience_warehouse/models")
 
 
 def _quiet(_: str) -> None:
@@ -43,6 +53,7 @@ def test_incremental_equals_full_refresh(tmp_path):
     target = tmp_path / "target"
     full_target = tmp_path / "full_target"
 
+    names = [model for _, model, _ in INCREMENTAL_MODELS]
     sim = Simulator(world())
     with serve_in_thread(sim) as url, environ({**loader_env(url), "XM_DATA_DIR": str(inc_dir)}):
         ingest(echo=_quiet)
@@ -52,21 +63,24 @@ def test_incremental_equals_full_refresh(tmp_path):
         for _ in range(3):
             sim.advance(10)
             ingest(echo=_quiet)
-            _build(inc_dir, target)
-            statuses = _model_statuses(target)
-            for model in INCREMENTAL_MARTS:
-                assert statuses[model] == "success", (model, statuses[model])
-
+            # what each incremental model will rebuild, compiled and counted before the build
+            with environ({"XM_DATA_DIR": str(inc_dir)}):
+                run_dbt(["compile", "--target-path", str(target), "--select", *names], echo=_quiet)
             warehouse = inc_dir / "warehouse.duckdb"
             with duckdb.connect(str(warehouse), read_only=True) as con:
-                for model in INCREMENTAL_MARTS:
-                    compiled = (target / COMPILED_DIR / f"{model}.sql").read_text()
-                    # only the incremental branch has the lookback cutoff
-                    assert "cutoff" in compiled, f"{model} did not build incrementally"
-                    total = con.execute(f"select count(*) from marts.{model}").fetchone()[0]
+                for schema, model, path in INCREMENTAL_MODELS:
+                    compiled = (target / COMPILED_DIR / path / f"{model}.sql").read_text()
+                    # only the incremental branch reads the table it builds
+                    assert f'"{schema}"."{model}"' in compiled, f"{model} was not incremental"
+                    total = con.execute(f"select count(*) from {schema}.{model}").fetchone()[0]
                     selected = con.execute(f"select count(*) from ({compiled})").fetchone()[0]
-                    assert total > 0
-                    assert selected < total / 2, (model, selected, total)
+                    assert 0 < selected < total / 2, (model, selected, total)
+
+            _build(inc_dir, target)
+            statuses = _model_statuses(target)
+            for model in names:
+                assert statuses[model] == "success", (model, statuses[model])
+            with duckdb.connect(str(warehouse), read_only=True) as con:
                 counts.append(
                     con.execute("select count(*) from marts.fct_survey_responses").fetchone()[0]
                 )
@@ -80,15 +94,15 @@ def test_incremental_equals_full_refresh(tmp_path):
     with duckdb.connect() as con:
         con.execute(f"attach '{inc_dir / 'warehouse.duckdb'}' as inc (read_only)")
         con.execute(f"attach '{full_dir / 'warehouse.duckdb'}' as full_ (read_only)")
-        for model in INCREMENTAL_MARTS:
+        for schema, model, _ in INCREMENTAL_MODELS:
             n_inc, n_full = (
-                con.execute(f"select count(*) from {db}.marts.{model}").fetchone()[0]
+                con.execute(f"select count(*) from {db}.{schema}.{model}").fetchone()[0]
                 for db in ("inc", "full_")
             )
             assert n_inc == n_full, (model, n_inc, n_full)
             for left, right in (("inc", "full_"), ("full_", "inc")):
                 diff = con.execute(
-                    f"select * from {left}.marts.{model} except all "
-                    f"select * from {right}.marts.{model}"
+                    f"select * from {left}.{schema}.{model} except all "
+                    f"select * from {right}.{schema}.{model}"
                 ).fetchall()
                 assert diff == [], f"{model}: rows in {left} not in {right}: {diff[:5]}"

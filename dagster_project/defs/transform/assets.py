@@ -79,12 +79,22 @@ translator = LayerTranslator(
 )
 
 
+class DbtBuildConfig(dg.Config):
+    """How the scheduled jobs run `dbt build` on the selected models."""
+
+    full_refresh: bool = False  # rebuild incremental models from all history (`--full-refresh`)
+
+
 @dbt_assets(
     manifest=_ensure_manifest(dbt_project),
     project=dbt_project,
     dagster_dbt_translator=translator,
     pool="warehouse",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     export_engine_env()  # the profile reads XM_DATA_DIR (absolute), XM_TARGET and PG*
-    yield from dbt.cli(["build"], context=context).stream()
+    # unit tests check the SQL, not the data: they run in CI (`make test`), not on every refresh
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    yield from dbt.cli(
+        [*args, "--full-refresh"] if config.full_refresh else args, context=context
+    ).stream()

@@ -5,10 +5,29 @@
 -- Set-based: a calendar of business intervals, built day by day in the schedule's local
 -- time and converted to UTC per date (so each date gets its own UTC offset: DST-correct),
 -- joined to the spans by overlap.
+-- Incremental by ticket: a run rebuilds the tickets loaded since its newest load. Schedule
+-- and holiday edits reach older tickets on a full rebuild (`--full-refresh`).
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_vanished_tickets(ref('int_ticket_reply_times')) }}"]
+    )
+}}
 with
 
+ticket_loads as (
+    select * from {{ ref('stg_zendesk__ticket_loads') }}
+    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+),
+
 tickets as (
-    select * from {{ ref('int_ticket_reply_times') }}
+    select reply_times.*
+    from {{ ref('int_ticket_reply_times') }} as reply_times
+    inner join ticket_loads
+        on reply_times.ticket_id = ticket_loads.ticket_id
 ),
 
 schedules as (
@@ -179,7 +198,8 @@ final as (
         max(case when span_overlaps.measure = 'first_reply' then span_overlaps.business_minutes end)
             as first_reply_business_minutes,
         max(case when span_overlaps.measure = 'full_resolution' then span_overlaps.business_minutes end)
-            as full_resolution_business_minutes
+            as full_resolution_business_minutes,
+        max(tickets._dlt_load_id) as _dlt_load_id
     from tickets
     left join span_overlaps
         on tickets.ticket_id = span_overlaps.ticket_id

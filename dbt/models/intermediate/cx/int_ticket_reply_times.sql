@@ -1,13 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_vanished_tickets(ref('stg_zendesk__tickets')) }}"]
+    )
+}}
 -- One row per ticket (deleted ones included; marts drop them): first public agent reply,
 -- first and last solve, public agent replies and reopens.
+-- Incremental by ticket: a run rebuilds the tickets loaded since its newest load.
 with
 
+ticket_loads as (
+    select * from {{ ref('stg_zendesk__ticket_loads') }}
+    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+),
+
 tickets as (
-    select * from {{ ref('stg_zendesk__tickets') }}
+    select
+        tickets.*,
+        ticket_loads._dlt_load_id
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    inner join ticket_loads
+        on tickets.ticket_id = ticket_loads.ticket_id
 ),
 
 child_events as (
-    select * from {{ ref('stg_zendesk__ticket_child_events') }}
+    select child_events.*
+    from {{ ref('stg_zendesk__ticket_child_events') }} as child_events
+    {% if is_incremental() %}
+        where child_events.ticket_id in (select ticket_loads.ticket_id from ticket_loads)
+    {% endif %}
 ),
 
 users as (
@@ -15,7 +39,11 @@ users as (
 ),
 
 status_changes as (
-    select * from {{ ref('int_ticket_status_changes') }}
+    select status_changes.*
+    from {{ ref('int_ticket_status_changes') }} as status_changes
+    {% if is_incremental() %}
+        where status_changes.ticket_id in (select ticket_loads.ticket_id from ticket_loads)
+    {% endif %}
 ),
 
 agents as (
@@ -83,7 +111,8 @@ joined as (
         solves.first_solved_at,
         solves.latest_solved_at,
         coalesce(solves.count_solves, 0) as count_solves,
-        coalesce(solves.count_reopens, 0) as count_reopens
+        coalesce(solves.count_reopens, 0) as count_reopens,
+        tickets._dlt_load_id
     from tickets
     left join replies
         on tickets.ticket_id = replies.ticket_id
@@ -109,7 +138,8 @@ final as (
             is_solved
             and count_public_agent_replies = 1
             and count_reopens = 0
-        ) as is_one_touch_resolution
+        ) as is_one_touch_resolution,
+        _dlt_load_id
     from joined
 )
 

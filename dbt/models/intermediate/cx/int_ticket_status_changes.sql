@@ -1,9 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_vanished_tickets(ref('stg_zendesk__ticket_child_events')) }}"]
+    )
+}}
 -- One row per status change of a ticket (the Create audit's initial status included), with
 -- the status it left and whether the change solved or reopened the ticket.
+-- Incremental by ticket: a run rebuilds the tickets loaded since its newest load.
 with
 
+ticket_loads as (
+    select * from {{ ref('stg_zendesk__ticket_loads') }}
+    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+),
+
 child_events as (
-    select * from {{ ref('stg_zendesk__ticket_child_events') }}
+    select child_events.*
+    from {{ ref('stg_zendesk__ticket_child_events') }} as child_events
+    {% if is_incremental() %}
+        where child_events.ticket_id in (select ticket_loads.ticket_id from ticket_loads)
+    {% endif %}
 ),
 
 status_events as (
@@ -49,19 +68,23 @@ classified as (
 
 final as (
     select
-        *,
+        classified.*,
         -- a solve: into solved (or straight into closed) from any unsolved status
         coalesce(
-            to_status in ('solved', 'closed')
-            and coalesce(from_status, 'new') not in ('solved', 'closed'),
+            classified.to_status in ('solved', 'closed')
+            and coalesce(classified.from_status, 'new') not in ('solved', 'closed'),
             false
         ) as is_solve,
         -- a reopen: out of solved into an unsolved status (closed tickets cannot reopen)
         coalesce(
-            from_status = 'solved' and to_status in ('new', 'open', 'pending', 'hold'),
+            classified.from_status = 'solved'
+            and classified.to_status in ('new', 'open', 'pending', 'hold'),
             false
-        ) as is_reopen
+        ) as is_reopen,
+        ticket_loads._dlt_load_id
     from classified
+    inner join ticket_loads
+        on classified.ticket_id = ticket_loads.ticket_id
 )
 
 select * from final

@@ -2,9 +2,27 @@
     audit's id, ticket and time, `_quarantine_reason` (null = usable) and `_dedup_rank`.
     The export writes a field change as a column named after the field; staging knows the
     fields the marts use (status, priority, group_id, assignee_id). A Create/Change of any
-    other field is quarantined as 'unsupported event field', so it is counted, not dropped. -#}
+    other field is quarantined as 'unsupported event field', so it is counted, not dropped.
+    Incremental by ticket, like base_zendesk__ticket_events: a run rebuilds the child events
+    of the audits of every ticket loaded since the newest load in the table. (dlt deletes a
+    child row with its audit, so every child row has its audit; one without would be an
+    orphan that only a full refresh builds.) -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 {%- set child_events = source('raw_zendesk', 'ticket_events__child_events') -%}
 with
+
+{% if is_incremental() %}
+    ticket_loads as (
+        {{ zendesk_ticket_loads() }}
+    ),
+{% endif %}
 
 source as (
     select
@@ -31,6 +49,11 @@ audits as (
         created_at,
         _dlt_load_id
     from {{ source('raw_zendesk', 'ticket_events') }}
+    {% if is_incremental() %}
+        where
+            ticket_id in (select ticket_loads.ticket_id from ticket_loads)
+            or (ticket_id is null and {{ loaded_after_this() }})
+    {% endif %}
 ),
 
 staged_audits as (
@@ -66,7 +89,7 @@ renamed as (
         audits._dlt_load_id,
         source._dlt_id
     from source
-    left join audits
+    {% if is_incremental() %}inner{% else %}left{% endif %} join audits
         on source._dlt_parent_id = audits._dlt_id
 ),
 

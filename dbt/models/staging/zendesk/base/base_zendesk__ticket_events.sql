@@ -1,10 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 {#- Every raw ticket audit with `_quarantine_reason` (null = usable) and `_dedup_rank`.
     An audit of a ticket that is not staged is an orphan. `updater_id` -1 is Zendesk's
-    system user (automations) and is kept as sent. -#}
+    system user (automations) and is kept as sent.
+    Incremental by ticket: a run rebuilds every audit of the tickets loaded since the newest
+    load in the table (zendesk_ticket_loads), so the verdicts follow their ticket's latest
+    version; an audit without a ticket id is taken once, from the load that brought it. -#}
 with
+
+{% if is_incremental() %}
+    ticket_loads as (
+        {{ zendesk_ticket_loads() }}
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('raw_zendesk', 'ticket_events') }}
+    {% if is_incremental() %}
+        where
+            ticket_id in (select ticket_loads.ticket_id from ticket_loads)
+            or (
+                ticket_id is null
+                and {{ loaded_after_this() }}
+            )
+    {% endif %}
 ),
 
 tickets as (
