@@ -203,11 +203,11 @@ def test_reader_during_publish_never_sees_an_error_or_a_mix(pg, pg_dsn):
 
 
 def test_incremental_refresh_runs_on_postgres(pg, pg_dsn):
-    """One simulated day later, the CX refresh on PostgreSQL: the incremental models (the
-    ticket chain, the facts) take the new day, and every dbt test and check passes."""
+    """Ten simulated days later, the CX refresh on PostgreSQL: the incremental models (the
+    ticket chain, the facts) take the new tickets, and every dbt test and check passes."""
     _, settings = pg
     sim = Simulator(world())
-    sim.advance(1)
+    sim.advance(10)
 
     def tickets() -> tuple[int, int]:
         with psycopg2.connect(pg_dsn) as con, con.cursor() as cur:
