@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -19,6 +20,7 @@ import pytest
 from dagster_project.definitions import defs as load_defs
 from dagster_project.defs.automation import REBUILD_CONFIG
 from dagster_project.defs.publish.assets import MARTS
+from dagster_project.defs.transform.assets import dbt_project
 from dagster_project.publish import publish, read_snapshot_run_ids, snapshot_path
 from ingestion.pipeline import SOURCES
 from ingestion.simulator.credentials import loader_env
@@ -93,6 +95,30 @@ def test_schedules_request_the_right_jobs(defs):
         requests = list(weekly.evaluate_tick(context).run_requests or [])
     assert weekly.job_name == "full_refresh" and len(requests) == 1
     assert requests[0].run_config["ops"]["dbt_models"]["config"] == {"full_refresh": True}
+
+
+def test_benchmark_mirrors_the_cx_refresh_job(defs):
+    """The benchmark times the CX refresh as `dbt build --select <CX_DBT_SELECT>` (not through
+    Dagster): that selection must be the job's dbt models."""
+    from benchmarks.harness import CX_DBT_SELECT
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    frontier = [
+        uid
+        for uid, source in manifest["sources"].items()
+        if f"source:{source['source_name']}+" in CX_DBT_SELECT
+    ]
+    downstream: set[str] = set()
+    while frontier:
+        for child in manifest["child_map"][frontier.pop()]:
+            if child not in downstream:
+                downstream.add(child)
+                frontier.append(child)
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    selected = {manifest["nodes"][uid]["name"] for uid in downstream if uid.startswith("model.")}
+    job_keys = defs.resolve_job_def("cx_refresh").asset_layer.selected_asset_keys
+    in_job = {key.path[-1] for key in job_keys if key.path[-1] in models}
+    assert in_job == selected and "fct_tickets" in selected and "quarantine" in selected
 
 
 @pytest.fixture(scope="module")

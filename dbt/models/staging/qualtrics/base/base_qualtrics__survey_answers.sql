@@ -2,7 +2,9 @@
     (role csat/ces/nps/enps/engagement), with `_quarantine_reason` (null = usable).
     Answers are read from the response JSON by question id. An unanswered question has no
     key and so no row. A value that is not a number ("N/A") or not an integer within the
-    question's scale (CSAT 6, NPS 11) is quarantined per answer: the response stays. -#}
+    question's scale (CSAT 6, NPS 11) is quarantined per answer: the response stays.
+    A table: the JSON is read once per build, not by each of its readers and tests. -#}
+{{ config(materialized='table') }}
 with
 
 responses as (
