@@ -5,7 +5,9 @@ incrementally; a copy of the resulting warehouse is then rebuilt with --full-ref
 every incremental model (the two facts and the Zendesk ticket chain under them) must match
 it row for row. Before each incremental build, each model's compiled SQL is counted against
 the warehouse as it stands: it must take the incremental path and select some rows but
-fewer than half the table, so a model silently rebuilding everything would fail."""
+fewer than half the table, so a model silently rebuilding everything would fail. Last, a
+newer load of an old ticket fails validation: an incremental build must drop the ticket
+from every ticket model, as a full build does."""
 
 from __future__ import annotations
 
@@ -86,6 +88,34 @@ def test_incremental_equals_full_refresh(tmp_path):
                 )
         # the clock moved on: new responses were added incrementally
         assert counts[-1] > counts[0], counts
+
+        # a later load brings a version of an old ticket that fails validation: the ticket
+        # leaves staging, its audits become orphans, its rows leave every ticket model
+        warehouse = inc_dir / "warehouse.duckdb"
+        with duckdb.connect(str(warehouse)) as con:
+            ticket_id = con.execute(
+                "select min(ticket_id) from intermediate.int_ticket_status_changes"
+            ).fetchone()[0]
+            newest = con.execute(
+                "select max(cast(_dlt_load_id as double)) from raw_zendesk.tickets"
+            ).fetchone()[0]
+            con.execute(
+                "update raw_zendesk.tickets set status = 'no such status', _dlt_load_id = ? "
+                "where id = ?",
+                [f"{newest + 1:.6f}", ticket_id],
+            )
+        _build(inc_dir, target)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            for schema, model, _ in INCREMENTAL_MODELS[2:]:
+                rows = con.execute(
+                    f"select count(*) from {schema}.{model} where ticket_id = ?"
+                    + (" and _quarantine_reason is null" if schema == "staging" else ""),
+                    [ticket_id],
+                ).fetchone()[0]
+                assert rows == 0, (model, ticket_id, rows)
+            assert con.execute(
+                "select count(*) from marts.fct_tickets where ticket_id = ?", [ticket_id]
+            ).fetchone() == (0,)
 
     full_dir.mkdir()
     shutil.copy(inc_dir / "warehouse.duckdb", full_dir / "warehouse.duckdb")
