@@ -24,6 +24,7 @@ The benchmark measures the default DuckDB target (it sets XM_TARGET=duckdb for i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -42,6 +43,7 @@ from pathlib import Path
 import psutil
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+HISTORY_DIR = "history"  # under the results: one scale, several history lengths
 STAGES = ("generate", "ingest", "dbt_build", "quality", "publish")
 INCREMENTAL_STAGES = ("ingest", "dbt_build", "quality", "publish")
 MB = 1024 * 1024
@@ -403,9 +405,13 @@ def run_scale(
     seed: int = 42,
     echo: Callable[[str], None] = print,
     measure_dbt_run: bool = True,
+    history_days: int | None = None,
+    references: bool = True,
 ) -> dict:
     """A full refresh from an empty warehouse at `scale`, the two reference points and the
-    incremental case (CX refresh, nightly refresh); returns the result record."""
+    incremental case (CX refresh, nightly refresh); returns the result record.
+    `history_days` sets how much history the simulator's world has before its clock (default
+    SimConfig's 730); `references=False` skips the two reference points."""
     from dagster_project.publish import publish
     from expectations import run_suites
     from ingestion.pipeline import ingest, run_dbt, warehouse_path
@@ -477,7 +483,10 @@ def run_scale(
 
             rss.reset()
             t0 = started = time.perf_counter()
-            world = World(SimConfig(scale=scale, seed=seed))
+            config = SimConfig(scale=scale, seed=seed)
+            if history_days is not None:
+                config = dataclasses.replace(config, history_days=history_days)
+            world = World(config)
             finish("generate", started, world=dict(world.summary))
 
             sim = Simulator(world)
@@ -490,19 +499,33 @@ def run_scale(
                 tree_peak = max(s.peak_rss_mb for s in stages.values())
 
                 # reference points, after the timed refresh (not part of the total)
-                started = time.perf_counter()
-                limit = format_limit(url, workdir / "format_limit")
-                finish("format_limit", started)
+                reference: dict = {}
+                if references:
+                    started = time.perf_counter()
+                    limit = format_limit(url, workdir / "format_limit")
+                    finish("format_limit", started)
+                    zendesk = stages["ingest"].extra["sources"].get("zendesk", {})
+                    reference["format_limit"] = limit | {
+                        # zendesk's whole ingest (all its resources) vs read_json of its feeds
+                        "zendesk_ingest_seconds": zendesk.get("seconds"),
+                        "ratio": zendesk.get("seconds", 0.0) / limit["read_json_seconds"],
+                        "seconds": stages["format_limit"].seconds,
+                        "peak_rss_mb": stages["format_limit"].peak_rss_mb,
+                    }
 
-                started = time.perf_counter()
-                overhead = dbt_overhead(
-                    target / "manifest.json",
-                    warehouse_path(),
-                    workdir / "dbt_overhead",
-                    stages["dbt_build"].seconds,
-                    measure_dbt_run=measure_dbt_run,
-                )
-                finish("dbt_overhead", started)
+                    started = time.perf_counter()
+                    overhead = dbt_overhead(
+                        target / "manifest.json",
+                        warehouse_path(),
+                        workdir / "dbt_overhead",
+                        stages["dbt_build"].seconds,
+                        measure_dbt_run=measure_dbt_run,
+                    )
+                    finish("dbt_overhead", started)
+                    reference["dbt_overhead"] = overhead | {
+                        "seconds": stages["dbt_overhead"].seconds,
+                        "peak_rss_mb": stages["dbt_overhead"].peak_rss_mb,
+                    }
 
                 # the incremental case: one simulated day before each refresh
                 for name, sources, select, specs in (
@@ -521,11 +544,11 @@ def run_scale(
             shutil.rmtree(workdir, ignore_errors=True)
 
     ingest_stage = stages["ingest"]
-    zendesk = ingest_stage.extra["sources"].get("zendesk", {})
     rows_total = sum(s["rows"] for s in ingest_stage.extra["sources"].values())
     return {
         "scale": scale,
         "seed": seed,
+        "history_days": config.history_days,
         "date": started_at.date().isoformat(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "machine": machine(),
@@ -538,21 +561,7 @@ def run_scale(
             "self": _maxrss_bytes(resource.RUSAGE_SELF) / MB,
             "children": _maxrss_bytes(resource.RUSAGE_CHILDREN) / MB,
         },
-        "reference": {
-            "format_limit": limit
-            | {
-                # zendesk's whole ingest (all its resources) vs read_json of its two big feeds
-                "zendesk_ingest_seconds": zendesk.get("seconds"),
-                "ratio": zendesk.get("seconds", 0.0) / limit["read_json_seconds"],
-                "seconds": stages["format_limit"].seconds,
-                "peak_rss_mb": stages["format_limit"].peak_rss_mb,
-            },
-            "dbt_overhead": overhead
-            | {
-                "seconds": stages["dbt_overhead"].seconds,
-                "peak_rss_mb": stages["dbt_overhead"].peak_rss_mb,
-            },
-        },
+        "reference": reference,
         "incremental": incremental,
     }
 
@@ -610,8 +619,15 @@ def _incremental_record(
 
 # ---- results -----------------------------------------------------------------------------
 def write_result(result: dict, results_dir: Path = RESULTS_DIR) -> Path:
+    """`<date>-<scale>.json`; a run without the reference points (a history run) goes to
+    `history/<date>-<scale>-h<history days>.json`."""
+    if not result["reference"]:
+        results_dir = results_dir / HISTORY_DIR
+        name = f"{result['date']}-{result['scale']:g}-h{result['history_days']}.json"
+    else:
+        name = f"{result['date']}-{result['scale']:g}.json"
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{result['date']}-{result['scale']:g}.json"
+    path = results_dir / name
     path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
     return path
 
@@ -636,7 +652,10 @@ def _mb(value: float | None) -> str:
 
 
 def summary_markdown(
-    results: list[dict], changes: list[dict] | None = None, notes: str | None = None
+    results: list[dict],
+    changes: list[dict] | None = None,
+    notes: str | None = None,
+    history: list[dict] | None = None,
 ) -> str:
     lines = ["# Benchmark results", ""]
     if results:
@@ -730,6 +749,31 @@ def summary_markdown(
                     + f" | {case['total_seconds']:.1f} | {case['rows_ingested']:,} | "
                     f"{case['rows_per_second']:,.0f} | {case['peak_rss_mb']:,.0f} | "
                     f"{case['total_seconds'] / r['total_seconds']:.2f} |"
+                )
+
+    if history:
+        lines += [
+            "",
+            "## One-day refreshes vs length of history (same scale)",
+            "",
+            "The scales above grow the day's volume with the history. Here the scale (so the "
+            "day's volume) is fixed and the simulator's world has more or less history before "
+            "its clock; each run is the full refresh, then the same one-day CX and nightly "
+            "refreshes (`python -m benchmarks --scales 1 --history-days ...`, no reference "
+            "points). *raw rows* = rows the full refresh loaded.",
+            "",
+            "| date | scale | history days | raw rows | refresh | ingest | dbt build | quality "
+            "| publish | total | rows ingested |",
+            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in sorted(history, key=lambda r: (r["date"], r["scale"], r["history_days"])):
+            for name, case in r["incremental"].items():
+                s = case["stages"]
+                lines.append(
+                    f"| {r['date']} | {r['scale']:g} | {r['history_days']} | "
+                    f"{r['rows_ingested']:,} | {name} | "
+                    + " | ".join(f"{s[n]['seconds']:.1f}" for n in INCREMENTAL_STAGES)
+                    + f" | {case['total_seconds']:.1f} | {case['rows_ingested']:,} |"
                 )
 
     with_dbt = [r for r in results if r["reference"].get("dbt_overhead")]
@@ -842,7 +886,10 @@ def write_summary(results_dir: Path = RESULTS_DIR) -> tuple[Path, Path | None]:
     notes = results_dir / "notes.md"  # hand-written: findings, what could not be run and why
     md.write_text(
         summary_markdown(
-            results, load_changes(results_dir), notes.read_text() if notes.exists() else None
+            results,
+            load_changes(results_dir),
+            notes.read_text() if notes.exists() else None,
+            load_results(results_dir / HISTORY_DIR),
         )
     )
     return md, plot(results, results_dir / "scaling.png")

@@ -136,3 +136,21 @@ def test_summary_and_plot(result):
     assert "| 0.02 |" in text and "zendesk" in text
     assert "cx_refresh" in text and "nightly_refresh" in text and "build / direct" in text
     assert png is not None and png.stat().st_size > 0
+
+
+def test_history_runs_are_kept_apart(result, tmp_path):
+    """A run without reference points (`--history-days`) is written under history/ and
+    summarised in its own table, leaving the per-scale tables to the full runs."""
+    r, _, _ = result
+    assert r["history_days"] == 730  # the simulator's default, recorded
+    for days in (91, 365):
+        write_result(r | {"reference": {}, "history_days": days}, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "history").iterdir()) == [
+        f"{r['date']}-0.02-h365.json",
+        f"{r['date']}-0.02-h91.json",
+    ]
+    md, _ = write_summary(tmp_path)
+    text = md.read_text()
+    before, history = text.split("## One-day refreshes vs length of history")
+    assert "| 0.02 | 91 |" in history and "| 0.02 | 365 |" in history
+    assert "## Full refresh" in before and "| 0.02 |" not in before
