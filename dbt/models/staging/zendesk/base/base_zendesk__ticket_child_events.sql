@@ -16,11 +16,13 @@
     )
 }}
 {%- set child_events = source('raw_zendesk', 'ticket_events__child_events') -%}
+-- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
 
 {% if is_incremental() %}
     ticket_loads as (
-        {{ zendesk_ticket_loads() }}
+        select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
+        where {{ loaded_after_this() }}
     ),
 {% endif %}
 

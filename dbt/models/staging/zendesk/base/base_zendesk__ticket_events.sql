@@ -10,13 +10,15 @@
     An audit of a ticket that is not staged is an orphan. `updater_id` -1 is Zendesk's
     system user (automations) and is kept as sent.
     Incremental by ticket: a run rebuilds every audit of the tickets loaded since the newest
-    load in the table (zendesk_ticket_loads), so the verdicts follow their ticket's latest
+    load in the table (stg_zendesk__ticket_loads), so the verdicts follow their ticket's latest
     version; an audit without a ticket id is taken once, from the load that brought it. -#}
+-- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
 
 {% if is_incremental() %}
     ticket_loads as (
-        {{ zendesk_ticket_loads() }}
+        select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
+        where {{ loaded_after_this() }}
     ),
 {% endif %}
 
