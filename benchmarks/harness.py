@@ -145,7 +145,7 @@ def machine() -> dict:
 def _fetch_pages(url: str, path: str, params: dict, key: str, next_key: str) -> Iterator[list]:
     import requests
 
-    from ingestion.simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
+    from simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
 
     auth = (f"{ZENDESK_EMAIL}/token", ZENDESK_TOKEN)
     session = requests.Session()
@@ -278,7 +278,7 @@ def dbt_overhead(
     """
     import duckdb
 
-    from ingestion.pipeline import run_dbt
+    from warehouse.dbt import run_dbt
 
     manifest = json.loads(manifest_path.read_text())
     nodes = {
@@ -412,12 +412,14 @@ def run_scale(
     incremental case (CX refresh, nightly refresh); returns the result record.
     `history_days` sets how much history the simulator's world has before its clock (default
     SimConfig's 730); `references=False` skips the two reference points."""
-    from dagster_project.publish import publish
     from expectations import run_suites
-    from ingestion.pipeline import ingest, run_dbt, warehouse_path
-    from ingestion.simulator.credentials import loader_env
-    from ingestion.simulator.generator import SimConfig, World
-    from ingestion.simulator.server import Simulator, serve_in_thread
+    from ingestion.pipeline import ingest
+    from simulator.credentials import loader_env
+    from simulator.generator import SimConfig, World
+    from simulator.server import Simulator, serve_in_thread
+    from warehouse.dbt import run_dbt
+    from warehouse.publish import publish
+    from warehouse.settings import Settings
 
     own_tmp = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="xm-bench-")) if own_tmp else Path(workdir)
@@ -516,7 +518,7 @@ def run_scale(
                     started = time.perf_counter()
                     overhead = dbt_overhead(
                         target / "manifest.json",
-                        warehouse_path(),
+                        Settings.from_env().warehouse_path,
                         workdir / "dbt_overhead",
                         stages["dbt_build"].seconds,
                         measure_dbt_run=measure_dbt_run,
@@ -601,7 +603,7 @@ def _incremental_record(
     sources: tuple[str, ...] | None,
     select: tuple[str, ...],
 ) -> dict:
-    from ingestion.pipeline import SOURCES
+    from ingestion.vendors import SOURCES
 
     rows = sum(s["rows"] for s in case["ingest"].extra["sources"].values())
     return {

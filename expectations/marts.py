@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import great_expectations as gx
     import pandas as pd
 
-    from expectations.warehouse import Warehouse
+    from warehouse.reader import Warehouse
 
 # ratios must agree with the ratio recomputed from their shipped parts to this relative gap
 RATIO_TOLERANCE = 1e-6

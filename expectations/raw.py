@@ -25,7 +25,7 @@ from expectations.state import read_volume_baseline, update_volume_baseline
 if TYPE_CHECKING:
     import great_expectations as gx
 
-    from expectations.warehouse import Warehouse
+    from warehouse.reader import Warehouse
 
 VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
 

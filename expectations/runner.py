@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from expectations.spec import ExpectationOutcome, SuiteResult, SuiteSpec
-from expectations.warehouse import Warehouse
+from warehouse.reader import Warehouse
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import great_expectations as gx
     import pandas as pd
 
-    from expectations.warehouse import Warehouse
+    from warehouse.reader import Warehouse
 
 Layer = Literal["raw", "quarantine", "marts"]
 WARNING = "warning"

@@ -1,67 +1,40 @@
-"""Run the dlt loaders into the warehouse: one pipeline per vendor.
+"""Run the dlt loaders into the warehouse: one pipeline per vendor (`ingestion.vendors`).
 
-Raw schemas are `raw_<vendor>` in the engine `XM_TARGET` picks (ingestion/warehouse.py):
-by default the file `$XM_DATA_DIR/warehouse.duckdb` (default `./data`). Pipelines run one
-after another: DuckDB allows one writer.
+Raw schemas are `raw_<vendor>` in the engine the settings pick (`warehouse.settings`): by
+default the file `$XM_DATA_DIR/warehouse.duckdb`. Pipelines run one after another: DuckDB
+allows one writer. dlt reads its retry and timeout settings from `.dlt/config.toml` in the
+working directory (or `DLT_PROJECT_DIR`); `xm` points it at the project's.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from requests import HTTPError
 
-from ingestion.warehouse import (
-    data_dir,
-    dlt_destination,
-    engine_env,
-    loader_file_format,
-    pipelines_dir,
-    query,
-    target,
-    warehouse_path,
-)
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("hubspot", "zendesk", "bamboohr", "qualtrics")
-
-# dlt reads .dlt/config.toml (retries, timeouts) from the project, wherever xm is run from
-os.environ.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-
-CREDENTIAL_HINTS = {
-    "hubspot": "SOURCES__HUBSPOT__API_KEY (a private app access token)",
-    "zendesk": "SOURCES__ZENDESK__EMAIL and SOURCES__ZENDESK__API_TOKEN",
-    "bamboohr": "SOURCES__BAMBOOHR__API_KEY",
-    "qualtrics": "SOURCES__QUALTRICS__API_TOKEN",
-}
+from ingestion.vendors import SOURCES, VENDORS
+from warehouse.connections import query
+from warehouse.settings import Settings
 
 
 class IngestError(RuntimeError):
     """A load failed for a reason the user can act on; the message says how."""
 
 
-def make_pipeline(source: str) -> dlt.Pipeline:
-    data_dir().mkdir(parents=True, exist_ok=True)
+def make_pipeline(source: str, settings: Settings | None = None) -> dlt.Pipeline:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"xm_{source}",
-        destination=dlt_destination(),
-        dataset_name=f"raw_{source}",
-        pipelines_dir=str(pipelines_dir()),
+        destination=settings.dlt_destination(),
+        dataset_name=VENDORS[source].dataset,
+        pipelines_dir=str(settings.pipelines_dir),
     )
-
-
-def load_source(source: str):
-    module = importlib.import_module(f"ingestion.sources.{source}")
-    return getattr(module, f"{source}_source")()
 
 
 @dataclass
@@ -92,7 +65,7 @@ def _explain(source: str, exc: BaseException) -> IngestError | None:
             code = e.response.status_code
             return IngestError(
                 f"{source}: the API refused the credentials (HTTP {code} from {e.response.url.split('?')[0]}). "
-                f"Set {CREDENTIAL_HINTS[source]} in the environment or [sources.{source}] in .dlt/secrets.toml "
+                f"Set {VENDORS[source].credential_hint} in the environment or [sources.{source}] in .dlt/secrets.toml "
                 f"(see .dlt/secrets.toml.example)."
             )
         if isinstance(e, ConfigFieldMissingException):
@@ -111,18 +84,22 @@ def _explain(source: str, exc: BaseException) -> IngestError | None:
 
 
 def ingest(
-    sources: Iterable[str] = SOURCES, echo: Callable[[str], None] = print
+    sources: Iterable[str] = SOURCES,
+    echo: Callable[[str], None] = print,
+    settings: Settings | None = None,
 ) -> list[LoadResult]:
+    settings = settings or Settings.from_env()
+    sources = list(sources)
+    for source in sources:
+        if source not in VENDORS:
+            raise IngestError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
     results = []
     for source in sources:
-        if source not in SOURCES:
-            raise IngestError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
-        where = warehouse_path() if target() == "duckdb" else "postgres"
-        echo(f"[{source}] loading into {where} (raw_{source}) ...")
+        echo(f"[{source}] loading into {settings.where()} ({VENDORS[source].dataset}) ...")
         started = time.perf_counter()
-        pipeline = make_pipeline(source)
+        pipeline = make_pipeline(source, settings)
         try:
-            pipeline.run(load_source(source), loader_file_format=loader_file_format())
+            pipeline.run(VENDORS[source].source(), loader_file_format=settings.loader_file_format)
         except (PipelineStepFailed, ConfigFieldMissingException) as e:
             raise (_explain(source, e) or e) from e
         counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
@@ -135,7 +112,9 @@ def ingest(
     return results
 
 
-def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, int]]:
+def raw_table_counts(
+    sources: Iterable[str] = SOURCES, settings: Settings | None = None
+) -> dict[str, tuple[int, int]]:
     """{"raw_<source>.<table>": (rows, distinct primary keys)} for every root table with a key.
 
     Keys come from each pipeline's stored dlt schema, so this reads what the loaders declared.
@@ -143,7 +122,7 @@ def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, i
     out: dict[str, tuple[int, int]] = {}
     for source in sources:
         try:
-            schema = make_pipeline(source).default_schema
+            schema = make_pipeline(source, settings).default_schema
         except Exception:  # never loaded: no schema yet
             continue
         for table in schema.data_table_names():
@@ -153,43 +132,8 @@ def raw_table_counts(sources: Iterable[str] = SOURCES) -> dict[str, tuple[int, i
                 continue
             key = ", ".join(f'"{k}"' for k in keys)
             [(rows, distinct)] = query(
-                f'select count(*), count(distinct ({key})) from "raw_{source}"."{table}"'
+                f'select count(*), count(distinct ({key})) from "raw_{source}"."{table}"',
+                settings=settings,
             )
             out[f"raw_{source}.{table}"] = (rows, distinct)
     return out
-
-
-DBT_DIR = PROJECT_ROOT / "dbt"
-
-
-def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project venv), else whatever is on PATH."""
-    import shutil
-    import sys
-
-    return (
-        shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
-    )
-
-
-def run_dbt(args: list[str], echo: Callable[[str], None] = print) -> None:
-    """Run a dbt command on the project against $XM_DATA_DIR; raise with dbt's output on failure."""
-    import subprocess
-
-    dbt = dbt_executable()
-    env = {**os.environ, **engine_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [dbt, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if (
-            " OK " in line
-            or "ERROR" in line
-            or "FAIL" in line
-            or "WARN" in line
-            or "Completed" in line
-        ):
-            echo(f"[dbt] {line.split('  ', 1)[-1].strip()}")
-    if proc.returncode != 0:
-        raise IngestError(
-            f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
-        )

@@ -12,9 +12,9 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from ingestion.simulator.credentials import loader_env
-from ingestion.simulator.generator import SimConfig, World
-from ingestion.simulator.server import Simulator, serve_in_thread
+from simulator.credentials import loader_env
+from simulator.generator import SimConfig, World
+from simulator.server import Simulator, serve_in_thread
 
 TEST_SCALE = 0.05
 
@@ -62,7 +62,8 @@ def built_warehouse(tmp_path_factory):
     """The test world loaded and `dbt build` run once per session (dirty data on): data dir.
 
     Tests must only read it (open DuckDB read_only)."""
-    from ingestion.pipeline import ingest, run_dbt
+    from ingestion.pipeline import ingest
+    from warehouse.dbt import run_dbt
 
     data_dir = tmp_path_factory.mktemp("built") / "data"
     sim = Simulator(world())
@@ -85,7 +86,7 @@ def pg_dsn(tmp_path_factory):
     import tempfile
     from pathlib import Path
 
-    from ingestion.local_postgres import LocalPostgres, free_port
+    from warehouse.local_postgres import LocalPostgres, free_port
 
     # not under pytest's tmp dir: as root the server runs as `postgres`, which must reach it
     server = LocalPostgres(Path(tempfile.mkdtemp(prefix="xm-test-pg-")), port=free_port())
@@ -95,3 +96,10 @@ def pg_dsn(tmp_path_factory):
     finally:
         server.stop()
         shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def pytest_configure(config):
+    """The dbt manifest the Dagster definitions are built from (`dbt parse` when stale)."""
+    from warehouse.dbt import parse_project
+
+    parse_project()

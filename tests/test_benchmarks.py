@@ -17,7 +17,7 @@ from benchmarks.harness import (
     write_result,
     write_summary,
 )
-from ingestion.pipeline import SOURCES
+from ingestion.vendors import SOURCES
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,16 @@ import pytest
 
 from dagster_project.definitions import defs as load_defs
 from dagster_project.defs.automation import REBUILD_CONFIG
-from dagster_project.defs.publish.assets import MARTS
 from dagster_project.defs.transform.assets import dbt_project
-from dagster_project.publish import publish, read_snapshot_run_ids, snapshot_path
-from ingestion.pipeline import SOURCES
-from ingestion.simulator.credentials import loader_env
-from ingestion.simulator.generator import SimConfig, World
-from ingestion.simulator.server import Simulator, serve_in_thread
+from ingestion.vendors import SOURCES
+from simulator.credentials import loader_env
+from simulator.generator import SimConfig, World
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import environ, world
+from warehouse.dbt import mart_names
+from warehouse.publish import publish, read_snapshot_run_ids, snapshot_path
+
+MARTS = mart_names()
 
 
 @pytest.fixture(scope="module")

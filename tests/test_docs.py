@@ -9,9 +9,11 @@ import subprocess
 import sys
 import textwrap
 
-from dagster_project.defs.publish.assets import MARTS
-from ingestion.pipeline import DBT_DIR, run_dbt
 from tests.conftest import environ
+from warehouse.dbt import mart_names, run_dbt
+from warehouse.settings import DBT_DIR
+
+MARTS = mart_names()
 
 
 def metric_doc_blocks() -> set[str]:
@@ -65,7 +67,7 @@ READ_COMMENTS = textwrap.dedent(
 
 
 def test_published_snapshot_carries_column_comments(built_warehouse, tmp_path):
-    from dagster_project.publish import publish, snapshot_path
+    from warehouse.publish import publish, snapshot_path
 
     data_dir = tmp_path / "data"
     shutil.copytree(built_warehouse, data_dir)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.pipeline import ingest, run_dbt
-from ingestion.simulator.credentials import loader_env
-from ingestion.simulator.server import Simulator, serve_in_thread
+from ingestion.pipeline import ingest
+from simulator.credentials import loader_env
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import environ, world
+from warehouse.dbt import run_dbt
 
 # every incremental model: (schema, model, its directory under models/)
 INCREMENTAL_MODELS = (

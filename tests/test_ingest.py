@@ -13,15 +13,16 @@ import duckdb
 import pytest
 
 from ingestion import pipeline
-from ingestion.simulator import zendesk
-from ingestion.simulator.credentials import loader_env
-from ingestion.simulator.server import Simulator, serve_in_thread
+from simulator import zendesk
+from simulator.credentials import loader_env
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import world
 from tests.warehouse_diff import diff
+from warehouse.settings import Settings
 
 
 def query(sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(pipeline.warehouse_path()), read_only=True)
+    con = duckdb.connect(str(Settings.from_env().warehouse_path), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

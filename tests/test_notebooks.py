@@ -104,8 +104,8 @@ def refreshed_data_dir(tmp_path_factory) -> Path:
     import dagster as dg
 
     from dagster_project.definitions import defs as load_defs
-    from ingestion.simulator.credentials import loader_env
-    from ingestion.simulator.server import Simulator, serve_in_thread
+    from simulator.credentials import loader_env
+    from simulator.server import Simulator, serve_in_thread
     from tests.conftest import environ, world
 
     data_dir = tmp_path_factory.mktemp("notebooks") / "data"

@@ -13,14 +13,16 @@ import pytest
 from psycopg2 import errors
 
 from dagster_project.definitions import defs as load_defs
-from dagster_project.defs.publish.assets import MARTS
-from dagster_project.publish_postgres import publish_postgres, read_published_run_ids, setup_bi_role
-from ingestion.pipeline import SOURCES
-from ingestion.simulator.credentials import loader_env
-from ingestion.simulator.server import Simulator, serve_in_thread
-from ingestion.warehouse import libpq_env
+from ingestion.vendors import SOURCES
+from simulator.credentials import loader_env
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import environ, world
 from tests.mart_diff import diff_marts
+from warehouse.dbt import mart_names
+from warehouse.publish_postgres import publish_postgres, read_published_run_ids, setup_bi_role
+from warehouse.settings import libpq_env
+
+MARTS = mart_names()
 
 BI_ROLE = "xm_bi_test"
 BI_PASSWORD = "bi-test-password"

@@ -5,13 +5,9 @@ import json
 
 import dagster as dg
 
-from dagster_project.defs.ingest.assets import (
-    load_bamboohr,
-    load_hubspot,
-    load_qualtrics,
-    load_zendesk,
-)
-from ingestion.pipeline import data_dir
+from dagster_project.defs.ingest.assets import LOADERS
+from ingestion.vendors import VENDORS
+from warehouse.settings import Settings
 
 
 @dg.failure_hook(name="record_failure")
@@ -28,7 +24,7 @@ def record_failure(context: dg.HookContext) -> None:
         "failed_at": dt.datetime.now(dt.UTC).isoformat(),
         "error": f"{type(error).__name__}: {error}" if error else "unknown",
     }
-    path = data_dir() / "run_failures.jsonl"
+    path = Settings.from_env().data_dir / "run_failures.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as f:
         f.write(json.dumps(record) + "\n")
@@ -38,7 +34,9 @@ def record_failure(context: dg.HookContext) -> None:
 # the help desk and surveys, and everything they feed, down to the published snapshot
 cx_refresh = dg.define_asset_job(
     "cx_refresh",
-    selection=dg.AssetSelection.groups("ingest_zendesk", "ingest_qualtrics").downstream(),
+    selection=dg.AssetSelection.assets(
+        *(LOADERS[name] for name, vendor in VENDORS.items() if vendor.frequent)
+    ).downstream(),
     description="Frequent refresh: help desk + surveys and their downstream models, then publish.",
     hooks={record_failure},
 )
@@ -80,7 +78,7 @@ weekly_rebuild_schedule = dg.ScheduleDefinition(
 )
 
 raw_freshness = dg.build_last_update_freshness_checks(
-    assets=[load_hubspot, load_zendesk, load_bamboohr, load_qualtrics],
+    assets=list(LOADERS.values()),
     lower_bound_delta=dt.timedelta(hours=26),
 )
 published_freshness = dg.build_last_update_freshness_checks(

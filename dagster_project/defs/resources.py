@@ -4,7 +4,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
-from ingestion.pipeline import DBT_DIR, dbt_executable
+from warehouse.dbt import dbt_executable
+from warehouse.settings import DBT_DIR
 
 
 @dg.definitions

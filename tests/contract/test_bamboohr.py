@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import requests
 
-from ingestion.simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
-from ingestion.simulator.server import Simulator, serve_in_thread
+from simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import world
 
 AUTH = (BAMBOOHR_API_KEY, "x")

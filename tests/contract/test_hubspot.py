@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import requests
 
-from ingestion.simulator import hubspot
-from ingestion.simulator.credentials import HUBSPOT_TOKEN
-from ingestion.simulator.server import Simulator, serve_in_thread
+from simulator import hubspot
+from simulator.credentials import HUBSPOT_TOKEN
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import world
 
 AUTH = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import requests
 
-from ingestion.simulator import qualtrics as qsim
-from ingestion.simulator.credentials import QUALTRICS_TOKEN
-from ingestion.simulator.server import Simulator, serve_in_thread
+from simulator import qualtrics as qsim
+from simulator.credentials import QUALTRICS_TOKEN
+from simulator.server import Simulator, serve_in_thread
 from tests.conftest import world
 
 AUTH = {"X-API-TOKEN": QUALTRICS_TOKEN}

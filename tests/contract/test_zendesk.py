@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from ingestion.simulator import zendesk
-from ingestion.simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
+from simulator import zendesk
+from simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
 
 AUTH = (f"{ZENDESK_EMAIL}/token", ZENDESK_TOKEN)
 

@@ -1,41 +1,18 @@
 """The published snapshot: downstream of every mart and of their blocking checks."""
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.defs.transform.assets import dbt_models
-from dagster_project.publish import publish, published_location
-from ingestion.warehouse import target
+from dagster_project.defs.transform.assets import mart_keys
+from warehouse.publish import publish, published_location
+from warehouse.settings import Settings
 
-MARTS = [
-    "dim_customers",
-    "dim_employees",
-    "fct_tickets",
-    "fct_survey_responses",
-    "cx_metrics_monthly",
-    "cx_segment_monthly",
-    "ex_metrics_monthly",
-    "xm_team_monthly",
-    "xm_link_summary",
-    "identity_match_rates",
-    "identity_unmatched",
-]
-
-
-def _mart_keys() -> list[dg.AssetKey]:
-    keys = []
-    for mart in MARTS:
-        try:
-            keys.append(get_asset_key_for_model([dbt_models], mart))
-        except Exception:  # a mart not built yet in this project version
-            continue
-    return keys
+MART_KEYS = mart_keys()
 
 
 @dg.asset(
-    deps=_mart_keys(),
+    deps=MART_KEYS,
     group_name="publish",
-    kinds={"duckdb", "parquet"} if target() == "duckdb" else {target()},
+    kinds={"duckdb", "parquet"} if Settings.from_env().target == "duckdb" else {"postgres"},
     pool="warehouse",
     description=(
         "The marts BI reads, swapped in whole: published/marts.duckdb + Parquet on DuckDB, "
@@ -43,11 +20,14 @@ def _mart_keys() -> list[dg.AssetKey]:
     ),
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    counts = publish(run_id=context.run_id, marts=MARTS)
-    context.log.info(f"published {len(counts)} marts to {published_location()}")
+    settings = Settings.from_env()
+    counts = publish(
+        run_id=context.run_id, marts=[k.path[-1] for k in MART_KEYS], settings=settings
+    )
+    context.log.info(f"published {len(counts)} marts to {published_location(settings)}")
     return dg.MaterializeResult(
         metadata={
-            "location": published_location(),
+            "location": published_location(settings),
             "run_id": context.run_id,
             **{f"rows_{t}": n for t, n in counts.items()},
         }

@@ -21,12 +21,7 @@ from collections.abc import Iterable
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.defs.ingest.assets import (
-    load_bamboohr,
-    load_hubspot,
-    load_qualtrics,
-    load_zendesk,
-)
+from dagster_project.defs.ingest.assets import LOADERS
 from dagster_project.defs.transform.assets import dbt_models
 from expectations.raw import MIN_VOLUME_RATIO, root_table
 from expectations.registry import all_specs
@@ -36,12 +31,6 @@ POOL = "warehouse"  # DuckDB: one writer, and no reader while it writes
 WARN = dg.AssetCheckSeverity.WARN
 ERROR = dg.AssetCheckSeverity.ERROR
 
-DLT_ASSETS = {
-    "hubspot": load_hubspot,
-    "zendesk": load_zendesk,
-    "bamboohr": load_bamboohr,
-    "qualtrics": load_qualtrics,
-}
 SPECS: dict[str, SuiteSpec] = {s.name: s for s in all_specs()}
 
 
@@ -300,7 +289,7 @@ def _volume_result(check_key: dg.AssetCheckKey, result: SuiteResult, table: str)
     )
 
 
-raw_checks = [_raw_check(vendor, assets) for vendor, assets in DLT_ASSETS.items()]
+raw_checks = [_raw_check(vendor, assets) for vendor, assets in LOADERS.items()]
 
 
 def gx_check_keys(layer: str | None = None) -> list[dg.AssetCheckKey]:

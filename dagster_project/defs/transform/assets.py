@@ -5,12 +5,13 @@ the dlt asset that loads the table, so each source hangs off its loader. Child t
 dlt writes alongside a parent (e.g. `ticket_events__child_events`) point at the parent's
 asset through `meta.dagster.asset_key` in the sources yml. Tests with `severity: error`
 are blocking checks.
+
+The manifest is dbt's: `prepare_if_dev()` parses under `dg dev`; elsewhere run `dbt parse`
+first (`xm` and the test suite do; a deployment does it when it builds its image).
 """
 
-import os
-import subprocess
+import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,43 +23,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingestion.pipeline import DBT_DIR, data_dir, dbt_executable
-from ingestion.warehouse import export_engine_env
+from warehouse.settings import DBT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
-
-
-def _ensure_manifest(project: DbtProject) -> Path:
-    """`dbt parse` when the manifest is missing or older than the project's files
-    (`prepare_if_dev` only acts under `dg dev`; tests and CI load definitions directly)."""
-    manifest = Path(project.manifest_path)
-    sources = [
-        p
-        for d in ("models", "macros", "seeds", "tests")
-        for p in (DBT_DIR / d).rglob("*")
-        if p.is_file()
-    ]
-    newest = max((p.stat().st_mtime for p in [*sources, DBT_DIR / "dbt_project.yml"]), default=0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        env = {
-            **os.environ,
-            "XM_DATA_DIR": str(data_dir()),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        subprocess.run(
-            [
-                dbt_executable(),
-                "parse",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--quiet",
-            ],
-            env=env,
-            check=True,
-        )
-    return manifest
+dbt_project.prepare_if_dev()
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -86,15 +54,25 @@ class DbtBuildConfig(dg.Config):
 
 
 @dbt_assets(
-    manifest=_ensure_manifest(dbt_project),
+    manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
     pool="warehouse",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    export_engine_env()  # the profile reads XM_DATA_DIR (absolute), XM_TARGET and PG*
-    # unit tests check the SQL, not the data: they run in CI (`make test`), not on every refresh
+    """`dbt build` of the selected models, seeds and tests (unit tests run in CI, not here)."""
+    settings = Settings.from_env()
+    # dagster-dbt runs dbt inside dbt/: hand it the resolved data dir (the profile reads it)
     args = ["build", "--exclude-resource-type", "unit_test"]
+    args += ["--vars", json.dumps({"xm_data_dir": str(settings.data_dir)})]
     yield from dbt.cli(
         [*args, "--full-refresh"] if config.full_refresh else args, context=context
     ).stream()
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """The marts, as dbt declares them (models in the `marts` schema)."""
+    return sorted(
+        (key for key, group in dbt_models.group_names_by_key.items() if group == "marts"),
+        key=lambda k: k.to_user_string(),
+    )

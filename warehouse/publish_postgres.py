@@ -19,13 +19,13 @@ read `published` and nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import time
 
 from psycopg2 import errors, sql
 
-from ingestion.warehouse import pg_connect
+from warehouse.connections import pg_connect
+from warehouse.settings import Settings
 
 PUBLISHED = "published"
 NEXT = "published_next"
@@ -38,10 +38,6 @@ SWAP_DEADLINE_SECONDS = 600
 
 class PublishError(RuntimeError):
     pass
-
-
-def bi_role() -> str:
-    return os.environ.get("XM_BI_ROLE", "xm_bi")
 
 
 def _ident(*parts: str) -> sql.Identifier:
@@ -71,8 +67,11 @@ def _grant_read(cur, schema: str, role: str) -> None:
     )
 
 
-def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
-    con = pg_connect()
+def publish_postgres(
+    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+) -> dict[str, int]:
+    settings = settings or Settings.from_env()
+    con = pg_connect(settings)
     counts: dict[str, int] = {}
     try:
         with con.cursor() as cur:
@@ -98,8 +97,8 @@ def publish_postgres(run_id: str, marts: list[str] | None = None) -> dict[str, i
                 sql.SQL("insert into {} values (%s, %s)").format(_ident(NEXT, "_publish_info")),
                 [run_id, dt.datetime.now(dt.UTC)],
             )
-            if _role_exists(cur, bi_role()):
-                _grant_read(cur, NEXT, bi_role())
+            if _role_exists(cur, settings.bi_role):
+                _grant_read(cur, NEXT, settings.bi_role)
             cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(OLD)))
         con.commit()
         _swap(con)
@@ -194,8 +193,9 @@ def _copy_comments(cur, table: str) -> None:
 
 def setup_bi_role(password: str, role: str | None = None) -> str:
     """Create (or update) the read-only BI login: CONNECT, and SELECT on `published` only."""
-    role = role or bi_role()
-    con = pg_connect()
+    settings = Settings.from_env()
+    role = role or settings.bi_role
+    con = pg_connect(settings)
     try:
         with con.cursor() as cur:
             if _role_exists(cur, role):

@@ -6,7 +6,7 @@ ours with `initdb`, and starts it on loopback. Runs the server as the `postgres`
 when we are root (PostgreSQL refuses to run as root). The cluster uses the C collation and
 UTC, so text ordering and time zones match DuckDB's.
 
-This is for a laptop or CI. A real deployment points `XM_POSTGRES_DSN` at its own server.
+This is for a laptop or CI. A real deployment points the PG* variables (PGHOST, PGUSER, ...) at its own server.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def ensure_installed(echo=print) -> Path:
     if shutil.which("apt-get") is None or (os.geteuid() != 0 and shutil.which("sudo") is None):
         raise LocalPostgresError(
             "PostgreSQL server binaries not found and apt-get is not usable here: install "
-            "PostgreSQL (initdb, pg_ctl) or set XM_POSTGRES_DSN to a running server."
+            "PostgreSQL (initdb, pg_ctl) or set PGHOST, PGUSER, PGPASSWORD and PGDATABASE for a running server."
         )
     echo("installing PostgreSQL with apt-get (Debian's postgresql package) ...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

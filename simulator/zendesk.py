@@ -18,10 +18,10 @@ import pandas as pd
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ingestion.simulator import calendar
-from ingestion.simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
-from ingestion.simulator.server import Simulator, cached_by_clock
-from ingestion.simulator.wire import JSONResponse, absolute, dirty_mask, epoch, iso_offset, iso_z
+from simulator import calendar
+from simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
+from simulator.server import Simulator, cached_by_clock
+from simulator.wire import JSONResponse, absolute, dirty_mask, epoch, iso_offset, iso_z
 
 MAX_PER_PAGE = 1000
 DRIFT_DAYS = 90  # tickets created in the last 90 days before the first clock carry a new field

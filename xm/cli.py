@@ -1,8 +1,10 @@
-"""`xm`: the project's command line."""
+"""`xm`: the project's command line, the top of the project: it calls into the simulator,
+the loaders, the warehouse, the checks and the Dagster jobs; nothing imports it."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -11,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from ingestion.warehouse import target
+from warehouse.settings import Settings, WarehouseConfigError
 
 app = typer.Typer(
     help="Experience Warehouse: CX + EX analytics from vendor APIs to published marts.",
@@ -54,8 +56,8 @@ def simulate_serve(
     """Generate a world and serve the four vendor APIs until interrupted."""
     import uvicorn
 
-    from ingestion.simulator.generator import SimConfig, World
-    from ingestion.simulator.server import Simulator, create_app
+    from simulator.generator import SimConfig, World
+    from simulator.server import Simulator, create_app
 
     started = time.perf_counter()
     typer.echo(f"generating world: scale={scale} seed={seed} dirty_rate={dirty_rate} ...")
@@ -116,15 +118,16 @@ def ingest(
     ] = None,
 ) -> None:
     """Load vendor data into raw_<vendor> schemas of $XM_DATA_DIR/warehouse.duckdb."""
-    from ingestion.pipeline import SOURCES, IngestError
+    from ingestion.pipeline import IngestError
     from ingestion.pipeline import ingest as run
+    from ingestion.vendors import SOURCES
 
     if simulator:
-        from ingestion.simulator.credentials import loader_env
+        from simulator.credentials import loader_env
 
-        os.environ.update(loader_env(simulator))
+        os.environ.update(loader_env(simulator))  # dlt's config, for this process's loads
     try:
-        results = run(source or SOURCES, echo=typer.echo)
+        results = run(source or SOURCES, echo=typer.echo, settings=_settings())
     except IngestError as e:
         _fail(str(e), code=2)
     total = sum(r.rows for r in results)
@@ -141,50 +144,61 @@ def demo(
     """From nothing: simulate the vendors, run the full refresh through Dagster, summarise."""
     import shutil
 
-    from ingestion.pipeline import data_dir, run_dbt
-    from ingestion.simulator.credentials import loader_env
-    from ingestion.simulator.generator import SimConfig, World
-    from ingestion.simulator.server import Simulator, serve_in_thread
+    from dagster_project.run import run_job
+    from simulator.credentials import loader_env
+    from simulator.generator import SimConfig, World
+    from simulator.server import Simulator, serve_in_thread
+    from warehouse.dbt import DbtError, parse_project, run_dbt
 
+    settings = _settings()
     started = time.perf_counter()
-    os.environ["XM_DATA_DIR"] = str(data_dir())  # absolute, for dbt's profile
     if fresh:
-        from ingestion.warehouse import pipelines_dir
-
-        shutil.rmtree(pipelines_dir(), ignore_errors=True)
-        if target() == "postgres":
-            _drop_pipeline_schemas()
+        shutil.rmtree(settings.pipelines_dir, ignore_errors=True)
+        if settings.target == "postgres":
+            _drop_pipeline_schemas(settings)
         else:
             for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
-                (data_dir() / name).unlink(missing_ok=True)
+                (settings.data_dir / name).unlink(missing_ok=True)
     typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
     world = World(SimConfig(scale=scale, seed=seed))
+    parse_project(settings)  # the manifest the Dagster definitions are built from
     with serve_in_thread(Simulator(world)) as url:
         typer.echo(f"      serving HubSpot, Zendesk, BambooHR, Qualtrics on {url}")
-        os.environ.update(loader_env(url))
+        os.environ.update(loader_env(url))  # dlt's config, for this process's loads
         typer.echo("[2/4] dagster: full_refresh (load -> dbt build + checks -> publish) ...")
-        result = _run_job("full_refresh")
-    if not result.success:
-        failed = [e for e in result.all_events if e.is_step_failure]
-        for event in failed:
-            typer.secho(
-                f"      step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}",
-                fg="red",
-                err=True,
-            )
+        log = settings.logs_dir / "full_refresh.log"
+        typer.echo(f"      (step output: {log})")
+        outcome = run_job(
+            "full_refresh", echo=functools.partial(typer.echo, file=sys.stdout), log=log
+        )
+    if not outcome.success:
+        for step, message in outcome.failures:
+            typer.secho(f"      step {step} failed: {message[:2000]}", fg="red", err=True)
         _fail("the full refresh failed; the last good snapshot (if any) is unchanged")
     typer.echo("[3/4] dbt docs generate ...")
-    docs = data_dir() / "docs" / "dbt"
-    run_dbt(["docs", "generate", "--target-path", str(docs)], echo=lambda _: None)
+    docs = settings.docs_dir / "dbt"
+    try:
+        run_dbt(
+            ["docs", "generate", "--target-path", str(docs)], echo=lambda _: None, settings=settings
+        )
+    except DbtError as e:
+        _fail(str(e))
     typer.echo("[4/4] summary")
-    _summary(docs, time.perf_counter() - started)
+    _summary(settings, docs, time.perf_counter() - started)
 
 
-def _drop_pipeline_schemas() -> None:
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except WarehouseConfigError as e:
+        _fail(str(e), code=2)
+
+
+def _drop_pipeline_schemas(settings: Settings) -> None:
     """A fresh start on PostgreSQL: drop what the loaders and dbt built (not `published`)."""
-    from ingestion.warehouse import pg_connect
+    from warehouse.connections import pg_connect
 
-    con = pg_connect()
+    con = pg_connect(settings)
     try:
         with con.cursor() as cur:
             cur.execute(
@@ -198,123 +212,85 @@ def _drop_pipeline_schemas() -> None:
         con.close()
 
 
-def _run_job(name: str):
-    """Execute a job of the code location in this process, printing one line per step.
+def _summary(settings: Settings, docs, seconds: float) -> None:
+    """What the published marts say, read as they are (nothing is recomputed here)."""
+    from expectations import docs_index
+    from warehouse.publish import published_location, query_published
 
-    Everything else the steps print (dbt's log lines) goes to $XM_DATA_DIR/logs/<job>.log."""
-    import contextlib
-    import logging
+    def q(sql: str, params: list | None = None) -> list[tuple]:
+        return query_published(sql, params, settings=settings)
 
-    import dagster as dg
-
-    from dagster_project.definitions import defs
-    from ingestion.pipeline import data_dir
-
-    terminal = sys.stdout
-
-    class StepProgress(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            event = getattr(record, "dagster_meta", {}).get("dagster_event")
-            if event is None:
-                return
-            kind = event.event_type_value
-            if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
-                verb = {
-                    "STEP_START": "running",
-                    "STEP_SUCCESS": "done",
-                    "STEP_FAILURE": "FAILED",
-                    "STEP_SKIPPED": "skipped",
-                }[kind]
-                typer.echo(
-                    f"      {time.strftime('%H:%M:%S')} {event.step_key:<24} {verb}", file=terminal
-                )
-
-    @dg.logger
-    def progress(_init_context) -> logging.Logger:
-        logger = logging.Logger("xm.progress", level=logging.DEBUG)
-        logger.addHandler(StepProgress())
-        return logger
-
-    job = defs().resolve_job_def(name).with_logger_defs({"progress": progress})
-    log = data_dir() / "logs" / f"{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    typer.echo(f"      (step output: {log})")
-    with dg.instance_for_test() as instance, log.open("w") as out, contextlib.redirect_stdout(out):
-        return job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
-        )
-
-
-def _summary(docs, seconds: float) -> None:
-    from dagster_project.publish import published_location, query_published
-
-    q = query_published
+    schema = "published" if settings.target == "postgres" else "main"
     tables = [
         r[0]
         for r in q(
-            "select table_name from information_schema.tables where table_schema = "
-            f"'{'published' if target() == 'postgres' else 'main'}' "
-            "and table_name <> '_publish_info' order by 1"
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_name <> '_publish_info' order by 1",
+            [schema],
         )
     ]
     counts = {t: q(f"select count(*) from {t}")[0][0] for t in tables}
     typer.echo("      published marts: " + ", ".join(f"{t} ({n:,})" for t, n in counts.items()))
-    # the last month the data covers to its end (tickets arrive daily)
-    month, csat, reply = q(
-        "select month, csat, first_reply_median_calendar_minutes from cx_metrics_monthly "
+    # the last month the tickets cover to its end (they arrive daily)
+    last = q(
+        "select month, csat, csat_responses, first_reply_median_business_minutes, "
+        "first_reply_median_calendar_minutes from cx_metrics_monthly "
         "where month + interval '1 month' <= (select greatest(max(created_at), max(last_solved_at)) "
-        "from fct_tickets) + interval '1 day' "
-        "order by month desc limit 1"
-    )[0]
-    # the relationship NPS survey runs quarterly: its latest month with answers
-    nps_month, nps = (
-        q(
-            "select month, nps from cx_metrics_monthly where nps is not null and month <= ? "
-            "order by month desc limit 1",
+        "from fct_tickets) + interval '1 day' order by month desc limit 1"
+    )
+    if not last:
+        typer.echo("      no complete month of tickets yet")
+    else:
+        month, csat, csat_n, reply_business, reply_calendar = last[0]
+        # the relationship NPS survey runs quarterly: its latest month with answers
+        nps = q(
+            "select month, nps, nps_respondents from cx_metrics_monthly "
+            "where nps is not null and month <= ? order by month desc limit 1",
             [month],
         )
-        or [(None, None)]
-    )[0]
-    turnover, enps = q(
-        "select 1.0 * sum(separations) / nullif(sum(average_headcount), 0), "
-        "100.0 * (sum(enps_promoters) - sum(enps_detractors)) / nullif(sum(enps_promoters + enps_passives + enps_detractors), 0) "
-        "from ex_metrics_monthly where month = ?",
-        [month],
-    )[0]
-    link = (
-        q(
-            "select pearson_r, n from xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
+        nps_text = f"NPS {nps[0][1]:.1f} ({nps[0][0]:%Y-%m}, n={nps[0][2]})" if nps else "no NPS"
+        typer.echo(
+            f"      CX {month:%Y-%m}: {nps_text}, CSAT {_fmt(csat, '.1f')}% (n={csat_n}), "
+            f"median first reply {_fmt(reply_business, '.0f')} business min "
+            f"({_fmt(reply_calendar, '.0f')} calendar)"
         )
-        or [None]
-    )[0]
-
-    def fmt(v, spec):
-        return "n/a" if v is None else format(v, spec)
-
-    typer.echo(
-        f"      last full month {month:%Y-%m}: NPS {fmt(nps, '.1f')} ({f'{nps_month:%Y-%m}' if nps_month else 'no answers'}), CSAT {fmt(csat, '.1f')}%, "
-        f"median first reply {fmt(reply, '.0f')} min, turnover {fmt(turnover and 100 * turnover, '.1f')}%, "
-        f"eNPS {fmt(enps, '.1f')}"
+        departments = q(
+            "select department, turnover_rate, enps, is_suppressed from ex_metrics_monthly "
+            "where month = ? order by department",
+            [month],
+        )
+        typer.echo(
+            f"      EX {month:%Y-%m} by department (turnover, eNPS): "
+            + "; ".join(
+                f"{d} {_fmt(t and 100 * t, '.1f')}%, "
+                + ("suppressed" if suppressed else _fmt(enps, ".0f"))
+                for d, t, enps, suppressed in departments
+            )
+        )
+    link = q(
+        "select pearson_r, n from xm_link_summary where ex_metric = 'engagement' and cx_metric = 'csat'"
     )
     if link:
         typer.echo(
-            f"      team engagement vs CSAT: r = {fmt(link[0], '.2f')} over {link[1]} team-months"
+            f"      team engagement vs CSAT: r = {_fmt(link[0][0], '.2f')} over {link[0][1]} team-months"
         )
     typer.echo(f"      done in {seconds:.0f}s. Look next:")
-    if target() == "postgres":
+    if settings.target == "postgres":
         typer.echo(
-            f"        published marts     {published_location()} (BI role: xm postgres setup-bi)"
+            f"        published marts     {published_location(settings)} (BI role: xm postgres setup-bi)"
         )
     else:
         typer.echo(
-            f"        published snapshot  duckdb -readonly {published_location()}  (+ Parquet beside it)"
+            f"        published snapshot  duckdb -readonly {published_location(settings)}  (+ Parquet beside it)"
         )
-    typer.echo("        asset graph         .venv/bin/dg dev   (then http://127.0.0.1:3000)")
+    typer.echo("        asset graph         make ui   (then http://127.0.0.1:3000)")
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
-    from expectations import docs_index
-
-    typer.echo(f"        GX Data Docs        {docs_index()}")
+    typer.echo(f"        GX Data Docs        {docs_index(settings.data_dir)}")
     typer.echo("        both, served        .venv/bin/xm docs serve")
+
+
+def _fmt(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 postgres_app = typer.Typer(
@@ -335,7 +311,7 @@ def postgres_start(
     postgresql package with apt-get if the machine has none)."""
     from pathlib import Path
 
-    from ingestion.local_postgres import LocalPostgres, LocalPostgresError
+    from warehouse.local_postgres import LocalPostgres, LocalPostgresError
 
     server = LocalPostgres(Path(directory).resolve(), port=port)
     if server.is_running():
@@ -345,7 +321,10 @@ def postgres_start(
         server.start(echo=typer.echo)
     except LocalPostgresError as e:
         _fail(str(e))
-    typer.echo(f"export XM_TARGET=postgres XM_POSTGRES_DSN={server.dsn}")
+    from warehouse.settings import libpq_env
+
+    exports = " ".join(f"{k}={v}" for k, v in libpq_env(server.dsn).items())
+    typer.echo(f"export XM_TARGET=postgres {exports}")
 
 
 @postgres_app.command("stop")
@@ -353,7 +332,7 @@ def postgres_stop(directory: PgDir = "data/postgres") -> None:
     """Stop the local server started by `xm postgres start`."""
     from pathlib import Path
 
-    from ingestion.local_postgres import LocalPostgres
+    from warehouse.local_postgres import LocalPostgres
 
     LocalPostgres(Path(directory).resolve()).stop()
     typer.echo("stopped")
@@ -365,8 +344,7 @@ def postgres_setup_bi(
     role: Annotated[str, typer.Option(envvar="XM_BI_ROLE", help="Login role for BI.")] = "xm_bi",
 ) -> None:
     """Create (or update) the read-only BI login: SELECT on the published marts, nothing else."""
-    from dagster_project.publish_postgres import setup_bi_role
-    from ingestion.warehouse import WarehouseConfigError
+    from warehouse.publish_postgres import setup_bi_role
 
     try:
         setup_bi_role(password, role)
@@ -390,9 +368,7 @@ def docs_serve(
     import functools
     import http.server
 
-    from ingestion.pipeline import data_dir
-
-    root = data_dir() / "docs"
+    root = _settings().docs_dir
     if not root.exists():
         _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
@@ -403,7 +379,3 @@ def docs_serve(
         typer.echo("Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-
-
-def main() -> None:  # pragma: no cover
-    sys.exit(app())

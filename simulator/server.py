@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from ingestion.simulator.generator import SimConfig, World
+from simulator.generator import SimConfig, World
 
 VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
 
@@ -63,7 +63,7 @@ class Simulator:
         return int(self.clock.timestamp())
 
     def ground_truth(self) -> dict[str, int]:
-        from ingestion.simulator import bamboohr, hubspot, qualtrics, zendesk
+        from simulator import bamboohr, hubspot, qualtrics, zendesk
 
         out: dict[str, int] = {}
         for vendor in (hubspot, zendesk, bamboohr, qualtrics):
@@ -85,7 +85,7 @@ def cached_by_clock(fn):
 
 
 def create_app(sim: Simulator) -> Starlette:
-    from ingestion.simulator import bamboohr, hubspot, qualtrics, zendesk
+    from simulator import bamboohr, hubspot, qualtrics, zendesk
 
     async def status(request: Request) -> JSONResponse:
         c = sim.config

@@ -22,9 +22,9 @@ import pandas as pd
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ingestion.simulator.credentials import HUBSPOT_TOKEN
-from ingestion.simulator.server import Simulator, cached_by_clock
-from ingestion.simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_offset
+from simulator.credentials import HUBSPOT_TOKEN
+from simulator.server import Simulator, cached_by_clock
+from simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_offset
 
 LIST_MAX = 100
 SEARCH_MAX = 200

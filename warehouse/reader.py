@@ -1,4 +1,4 @@
-"""Short read-only reads of the warehouse, on DuckDB or PostgreSQL (`XM_TARGET`).
+"""Short read-only reads of the warehouse into pandas, on DuckDB or PostgreSQL (the checks' reader).
 
 DuckDB allows one writer per file and, while it writes, no other process can even open the
 file read-only. So every read here opens its own read-only connection, runs one query, and
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,31 +21,32 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ingestion.warehouse import pg_execute
+from warehouse.connections import pg_connect, pg_execute
+from warehouse.settings import Settings
 
 
 @dataclass
 class Warehouse:
     path: Path  # the warehouse.duckdb file (the duckdb target)
     data_dir: Path  # $XM_DATA_DIR: state and Data Docs live beside the warehouse
-    engine: str = "duckdb"  # or "postgres": the server of XM_POSTGRES_DSN
+    engine: str = "duckdb"  # or "postgres": the server of the PG* settings
     _con: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Warehouse:
+        settings = settings or Settings.from_env()
+        return cls(path=settings.warehouse_path, data_dir=settings.data_dir, engine=settings.target)
+
+    @classmethod
     def from_data_dir(cls, data_dir: Path | str | None = None) -> Warehouse:
-        if data_dir is None:
-            from ingestion.pipeline import data_dir as default_data_dir
-
-            data_dir = default_data_dir()
-        from ingestion.warehouse import target
-
-        data_dir = Path(data_dir).resolve()
-        return cls(path=data_dir / "warehouse.duckdb", data_dir=data_dir, engine=target())
+        """The warehouse of the settings, or of another data dir on the same engine."""
+        settings = Settings.from_env()
+        if data_dir is not None:
+            settings = replace(settings, data_dir=Path(data_dir).resolve())
+        return cls.from_settings(settings)
 
     def _open(self) -> Any:
         if self.engine == "postgres":
-            from ingestion.warehouse import pg_connect
-
             con = pg_connect()
             con.set_session(readonly=True, autocommit=True)
             return con

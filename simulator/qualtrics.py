@@ -36,9 +36,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingestion.simulator.credentials import QUALTRICS_TOKEN
-from ingestion.simulator.server import Simulator
-from ingestion.simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_z
+from simulator.credentials import QUALTRICS_TOKEN
+from simulator.server import Simulator
+from simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_z
 
 PAGE_SIZE = 100
 OWNER_ID = "UR_xmDemoOwner00001"

@@ -28,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingestion.simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
-from ingestion.simulator.server import Simulator, cached_by_clock
-from ingestion.simulator.wire import JSONResponse, dirty_mask, iso_offset
+from simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
+from simulator.server import Simulator, cached_by_clock
+from simulator.wire import JSONResponse, dirty_mask, iso_offset
 
 EMPTY_DATE = "0000-00-00"
 LOCATIONS = ["Austin", "Berlin", "Lisbon", "Toronto", "Remote"]

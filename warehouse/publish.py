@@ -20,39 +20,42 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import data_dir, target, warehouse_path
+from warehouse.settings import Settings
 
 SNAPSHOT_NAME = "marts.duckdb"
 RUN_ID_COLUMN = "_published_run_id"
 
 
-def published_dir() -> Path:
-    return data_dir() / "published"
+def snapshot_path(settings: Settings | None = None) -> Path:
+    return (settings or Settings.from_env()).published_dir / SNAPSHOT_NAME
 
 
-def snapshot_path() -> Path:
-    return published_dir() / SNAPSHOT_NAME
-
-
-def published_location() -> str:
+def published_location(settings: Settings | None = None) -> str:
     """Where BI finds the published marts, for logs and asset metadata."""
-    if target() == "postgres":
+    settings = settings or Settings.from_env()
+    if settings.target == "postgres":
         return "schema published (PostgreSQL)"
-    return str(snapshot_path())
+    return str(snapshot_path(settings))
 
 
-def publish(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
+def publish(
+    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+) -> dict[str, int]:
     """Publish `marts.*` (all, or those named) the target engine's way. Returns row counts."""
-    if target() == "postgres":
-        from dagster_project.publish_postgres import publish_postgres
+    settings = settings or Settings.from_env()
+    if settings.target == "postgres":
+        from warehouse.publish_postgres import publish_postgres
 
-        return publish_postgres(run_id, marts)
-    return publish_duckdb(run_id, marts)
+        return publish_postgres(run_id, marts, settings)
+    return publish_duckdb(run_id, marts, settings)
 
 
-def publish_duckdb(run_id: str, marts: list[str] | None = None) -> dict[str, int]:
+def publish_duckdb(
+    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+) -> dict[str, int]:
     """Copy `marts.*` from the warehouse into a new snapshot and swap it in. Returns row counts."""
-    out = published_dir()
+    settings = settings or Settings.from_env()
+    out = settings.published_dir
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".publishing-{run_id}.duckdb"
     parquet = out / f"parquet-{run_id}"
@@ -62,7 +65,7 @@ def publish_duckdb(run_id: str, marts: list[str] | None = None) -> dict[str, int
     counts: dict[str, int] = {}
     con = duckdb.connect(str(tmp))
     try:
-        con.execute(f"attach '{warehouse_path()}' as wh (read_only)")
+        con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
         available = [
             r[0]
             for r in con.execute(
@@ -88,7 +91,7 @@ def publish_duckdb(run_id: str, marts: list[str] | None = None) -> dict[str, int
     finally:
         con.close()
     os.chmod(tmp, 0o444)
-    os.replace(tmp, snapshot_path())  # atomic on POSIX: readers see old or new
+    os.replace(tmp, snapshot_path(settings))  # atomic on POSIX: readers see old or new
     _swap_symlink(out / "parquet", parquet.name)
     for old in out.glob("parquet-*"):
         if old.name != parquet.name:
@@ -125,9 +128,9 @@ def _swap_symlink(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def read_snapshot_run_ids() -> set[str]:
+def read_snapshot_run_ids(settings: Settings | None = None) -> set[str]:
     """The run ids found across all marts of the current snapshot (one, if publish is atomic)."""
-    con = duckdb.connect(str(snapshot_path()), read_only=True)
+    con = duckdb.connect(str(snapshot_path(settings)), read_only=True)
     try:
         tables = [
             r[0]
@@ -145,17 +148,20 @@ def read_snapshot_run_ids() -> set[str]:
         con.close()
 
 
-def query_published(sql: str, params: list | None = None) -> list[tuple]:
+def query_published(
+    sql: str, params: list | None = None, settings: Settings | None = None
+) -> list[tuple]:
     """One DuckDB-dialect query on the published marts, wherever the target keeps them."""
-    if target() == "postgres":
-        from ingestion.warehouse import pg_connect, pg_fetchall
+    settings = settings or Settings.from_env()
+    if settings.target == "postgres":
+        from warehouse.connections import pg_connect, pg_fetchall
 
-        con = pg_connect(options="-c search_path=published")
+        con = pg_connect(settings, options="-c search_path=published")
         try:
             return pg_fetchall(con, sql, params)
         finally:
             con.close()
-    con = duckdb.connect(str(snapshot_path()), read_only=True)
+    con = duckdb.connect(str(snapshot_path(settings)), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

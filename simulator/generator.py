@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ingestion.simulator import calendar
+from simulator import calendar
 
 HISTORY_START = pd.Timestamp("2024-11-01", tz="UTC")
 COMPANY_DOMAIN = "experience-warehouse.example"  # the simulated employer's own email domain

@@ -1,0 +1,64 @@
+"""Running dbt on the project's `dbt/` folder against the configured warehouse."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from warehouse.settings import DBT_DIR, Settings
+
+
+class DbtError(RuntimeError):
+    """A dbt command failed; the message carries dbt's own output."""
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project venv), else whatever is on PATH."""
+    return (
+        shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
+    )
+
+
+def run_dbt(
+    args: list[str], echo: Callable[[str], None] = print, settings: Settings | None = None
+) -> None:
+    """Run a dbt command on the project against the warehouse; raise with dbt's output on failure."""
+    settings = settings or Settings.from_env()
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if any(word in line for word in (" OK ", "ERROR", "FAIL", "WARN", "Completed")):
+            echo(f"[dbt] {line.split('  ', 1)[-1].strip()}")
+    if proc.returncode != 0:
+        raise DbtError(
+            f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+        )
+
+
+def parse_project(settings: Settings | None = None) -> Path:
+    """`dbt parse` when the manifest is missing or older than the project's files: the Dagster
+    definitions are built from it (under `dg dev`, `prepare_if_dev()` does the same)."""
+    manifest = DBT_DIR / "target" / "manifest.json"
+    files = [p for d in ("models", "macros", "seeds", "tests") for p in (DBT_DIR / d).rglob("*")]
+    files += [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
+    newest = max(p.stat().st_mtime for p in files if p.is_file())
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        run_dbt(["parse", "--quiet"], echo=lambda _: None, settings=settings)
+    return manifest
+
+
+def mart_names() -> list[str]:
+    """The marts, as dbt declares them: the models of the `marts` schema, from the manifest."""
+    import json
+
+    nodes = json.loads(parse_project().read_text())["nodes"].values()
+    return sorted(
+        n["name"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"].get("schema") == "marts"
+    )

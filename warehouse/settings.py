@@ -1,0 +1,153 @@
+"""The warehouse's settings, read from the environment in one place, into one object.
+
+- `XM_DATA_DIR` (default `data`): where everything the project writes lives (the DuckDB
+  warehouse, dlt state, the published release, docs, logs). A relative path is relative to
+  the project root (the folder holding `dbt/`), whatever the working directory.
+- `XM_BI_ROLE` (default `xm_bi`): the read-only login BI tools use on PostgreSQL.
+- `XM_TARGET` (default `duckdb`): the engine of every part.
+  - `duckdb`: the file `$XM_DATA_DIR/warehouse.duckdb`.
+  - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
+    `PGPASSWORD`, `PGDATABASE`, which dbt's profile, psycopg2 and `psql` read as they are.
+
+`Settings.from_env()` is the only reader of these variables; nothing writes them back: a dbt
+subprocess gets `dbt_env()` passed to it, and dbt's profile reads the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = PROJECT_ROOT / "dbt"
+TARGETS = ("duckdb", "postgres")
+PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+
+
+class WarehouseConfigError(RuntimeError):
+    """The warehouse setting is wrong or incomplete; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    target: str = "duckdb"
+    postgres: Mapping[str, str] | None = None  # the PG* variables (target postgres)
+    bi_role: str = "xm_bi"  # XM_BI_ROLE: the read-only login of BI tools (PostgreSQL)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("XM_DATA_DIR") or "data").expanduser()
+        if not data_dir.is_absolute():
+            data_dir = PROJECT_ROOT / data_dir
+        target = (env.get("XM_TARGET") or "duckdb").strip().lower() or "duckdb"
+        if target not in TARGETS:
+            raise WarehouseConfigError(
+                f"XM_TARGET={target!r} is not an engine this project runs on: "
+                f"choose one of {', '.join(TARGETS)}"
+            )
+        postgres = None
+        if target == "postgres":
+            postgres = {k: env[k] for k in PG_VARIABLES if env.get(k)}
+            missing = [k for k in ("PGHOST", "PGUSER", "PGDATABASE") if k not in postgres]
+            if missing:
+                raise WarehouseConfigError(
+                    f"XM_TARGET=postgres needs a server: set {', '.join(missing)} (libpq's "
+                    "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). `xm postgres start` "
+                    "runs a local one and prints them."
+                )
+        return cls(
+            data_dir=data_dir.resolve(),
+            target=target,
+            postgres=postgres,
+            bi_role=env.get("XM_BI_ROLE") or "xm_bi",
+        )
+
+    # ------------------------------------------------------------------ where things live
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file (the `duckdb` target)."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """dlt's local pipeline state (incremental cursors), one directory per target: a
+        cursor advanced by loads into DuckDB must not make a first PostgreSQL load skip history."""
+        suffix = "" if self.target == "duckdb" else f"_{self.target}"
+        return self.data_dir / f"dlt_pipelines{suffix}"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.data_dir / "docs"
+
+    # ------------------------------------------------------------------ engines
+    @property
+    def postgres_dsn(self) -> str:
+        pg = self.postgres or {}
+        if not pg:
+            raise WarehouseConfigError("the postgres target is not configured (XM_TARGET)")
+        auth = quote(pg["PGUSER"], safe="")
+        if pg.get("PGPASSWORD"):
+            auth += ":" + quote(pg["PGPASSWORD"], safe="")
+        port = pg.get("PGPORT", "5432")
+        return f"postgresql://{auth}@{pg['PGHOST']}:{port}/{pg['PGDATABASE']}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt's profile reads, for a dbt subprocess."""
+        return {
+            "XM_DATA_DIR": str(self.data_dir),
+            "XM_TARGET": self.target,
+            **(self.postgres or {}),
+        }
+
+    @property
+    def loader_file_format(self) -> str:
+        # parquet loads into DuckDB far faster than INSERT statements; on PostgreSQL dlt's
+        # INSERT files are exact (its CSV files cannot tell an empty string from a null)
+        return "insert_values" if self.target == "postgres" else "parquet"
+
+    def dlt_destination(self):
+        import dlt
+
+        if self.target == "postgres":
+            return dlt.destinations.postgres(credentials=self.postgres_dsn)
+        return dlt.destinations.duckdb(str(self.warehouse_path))
+
+    def where(self) -> str:
+        """The warehouse in words, for progress lines."""
+        if self.target == "postgres":
+            pg = self.postgres or {}
+            return (
+                f"PostgreSQL {pg.get('PGHOST')}:{pg.get('PGPORT', '5432')}/{pg.get('PGDATABASE')}"
+            )
+        return str(self.warehouse_path)
+
+
+def libpq_env(dsn: str) -> dict[str, str]:
+    """A postgresql:// URL as libpq's variables (for `xm postgres start` and the tests)."""
+    from urllib.parse import unquote, urlsplit
+
+    url = urlsplit(dsn)
+    if url.scheme not in ("postgres", "postgresql") or not url.path.strip("/"):
+        raise WarehouseConfigError(
+            f"a PostgreSQL URL looks like postgresql://user:password@host:port/database, not {dsn!r}"
+        )
+    return {
+        "PGHOST": url.hostname or "localhost",
+        "PGPORT": str(url.port or 5432),
+        "PGUSER": unquote(url.username or ""),
+        "PGPASSWORD": unquote(url.password or ""),
+        "PGDATABASE": url.path.strip("/"),
+    }
