@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: install demo test bench lint format dev ui lock clean
+.PHONY: install demo test test-fast bench lint format dev ui lock clean
 
 install: $(STAMP)
 
@@ -26,9 +26,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: install
 	$(BIN)/xm demo
 
-## make test: the whole test suite
+## make test: the whole test suite (what CI runs)
 test: install
 	$(BIN)/pytest
+
+## make test-fast: the inner loop, under ~3 minutes: everything but whole-pipeline runs,
+## PostgreSQL and single slow tests (markers in pyproject.toml)
+test-fast: install
+	$(BIN)/pytest -m "not e2e and not postgres and not slow"
 
 ## make bench: scale 1 (~5 min): full refresh per stage, reference points, one-day incremental
 ## refreshes -> benchmarks/results/ (more scales: $(BIN)/python -m benchmarks --scales 0.1 1 5 10)

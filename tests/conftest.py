@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from functools import cache
 
 import pytest
 
@@ -13,16 +11,8 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from simulator.credentials import loader_env
-from simulator.generator import SimConfig, World
 from simulator.server import Simulator, serve_in_thread
-
-TEST_SCALE = 0.05
-
-
-@cache
-def world(scale: float = TEST_SCALE, seed: int = 7, dirty_rate: float = 0.02) -> World:
-    """Worlds are pure data: generate each once per test session."""
-    return World(SimConfig(scale=scale, seed=seed, dirty_rate=dirty_rate))
+from tests.support.world import environ, world
 
 
 @pytest.fixture
@@ -41,20 +31,6 @@ def warehouse(tmp_path, monkeypatch, served):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("XM_DATA_DIR", str(tmp_path / "data"))
     return sim, url, tmp_path / "data"
-
-
-@contextlib.contextmanager
-def environ(values: dict[str, str]):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,8 @@ from benchmarks.harness import (
 )
 from ingestion.vendors import SOURCES
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):

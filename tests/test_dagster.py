@@ -24,9 +24,11 @@ from ingestion.vendors import SOURCES
 from simulator.credentials import loader_env
 from simulator.generator import SimConfig, World
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import environ, world
+from tests.support.world import environ, world
 from warehouse.dbt import mart_names
 from warehouse.publish import publish, read_snapshot_run_ids, snapshot_path
+
+pytestmark = pytest.mark.e2e
 
 MARTS = mart_names()
 

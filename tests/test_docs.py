@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import environ
+from tests.support.world import environ
 from warehouse.dbt import mart_names, run_dbt
 from warehouse.settings import DBT_DIR
 

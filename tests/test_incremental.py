@@ -16,12 +16,15 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion.pipeline import ingest
 from simulator.credentials import loader_env
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import environ, world
+from tests.support.world import environ, world
 from warehouse.dbt import run_dbt
+
+pytestmark = pytest.mark.e2e
 
 # every incremental model: (schema, model, its directory under models/)
 INCREMENTAL_MODELS = (

@@ -16,8 +16,8 @@ from ingestion import pipeline
 from simulator import zendesk
 from simulator.credentials import loader_env
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import world
-from tests.warehouse_diff import diff
+from tests.support.warehouse_diff import diff
+from tests.support.world import world
 from warehouse.settings import Settings
 
 

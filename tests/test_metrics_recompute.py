@@ -1,6 +1,6 @@
 """Independent recomputation: the monthly marts equal plain-pandas metrics from the raw tables.
 
-`tests/recompute.py` computes NPS, CSAT, CES, median first reply (calendar minutes), customers
+`tests/support/recompute.py` computes NPS, CSAT, CES, median first reply (calendar minutes), customers
 and churn, headcount, hires, separations, turnover, eNPS and engagement straight from the
 raw_<vendor> schemas and DESIGN.md's definitions, without reading any staging, intermediate or
 mart model. These tests compare every month of `marts.cx_metrics_monthly` and every
@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests import recompute as rc
+from tests.support import recompute as rc
 
 CX_SURVEY_COUNTS = [
     "nps_respondents",

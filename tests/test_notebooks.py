@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -106,7 +108,7 @@ def refreshed_data_dir(tmp_path_factory) -> Path:
     from dagster_project.definitions import defs as load_defs
     from simulator.credentials import loader_env
     from simulator.server import Simulator, serve_in_thread
-    from tests.conftest import environ, world
+    from tests.support.world import environ, world
 
     data_dir = tmp_path_factory.mktemp("notebooks") / "data"
     defs = load_defs()

@@ -16,11 +16,13 @@ from dagster_project.definitions import defs as load_defs
 from ingestion.vendors import SOURCES
 from simulator.credentials import loader_env
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import environ, world
-from tests.mart_diff import diff_marts
+from tests.support.mart_diff import diff_marts
+from tests.support.world import environ, world
 from warehouse.dbt import mart_names
 from warehouse.publish_postgres import publish_postgres, read_published_run_ids, setup_bi_role
 from warehouse.settings import libpq_env
+
+pytestmark = pytest.mark.postgres
 
 MARTS = mart_names()
 

@@ -15,7 +15,7 @@ import requests
 
 from simulator.credentials import BAMBOOHR_API_KEY, BAMBOOHR_COMPANY
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import world
+from tests.support.world import world
 
 AUTH = (BAMBOOHR_API_KEY, "x")
 JSON = {"Accept": "application/json"}

@@ -12,7 +12,7 @@ import requests
 from simulator import hubspot
 from simulator.credentials import HUBSPOT_TOKEN
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import world
+from tests.support.world import world
 
 AUTH = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
 TYPES = ("companies", "contacts", "deals")

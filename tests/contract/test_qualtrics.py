@@ -16,7 +16,7 @@ import requests
 from simulator import qualtrics as qsim
 from simulator.credentials import QUALTRICS_TOKEN
 from simulator.server import Simulator, serve_in_thread
-from tests.conftest import world
+from tests.support.world import world
 
 AUTH = {"X-API-TOKEN": QUALTRICS_TOKEN}
 
