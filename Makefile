@@ -35,7 +35,7 @@ test: install
 test-fast: install
 	$(BIN)/pytest -m "not e2e and not postgres and not slow"
 
-## make bench: scale 1 (~5 min): full refresh per stage, reference points, one-day incremental
+## make bench: scale 1 (minutes; measured in benchmarks/results/summary.md): full refresh per stage, reference points, one-day incremental
 ## refreshes -> benchmarks/results/ (more scales: $(BIN)/python -m benchmarks --scales 0.1 1 5 10)
 bench: install
 	$(BIN)/python -m benchmarks --scales 1

@@ -1,6 +1,6 @@
 """BambooHR API v1 stand-in, legacy gateway (mounted at /bamboohr/api/gateway.php/{domain}/v1).
 
-Contract (shared/notes/vendor-apis.md §3): HTTP Basic with username = API key and any
+Contract (the vendor's public API reference, summarised in simulator/README.md): HTTP Basic with username = API key and any
 password; errors carry an empty body and the text in `X-BambooHR-Error-Message`. Nothing is
 paginated. Every value is a string (ids too), dates are `YYYY-MM-DD`, empty dates
 `0000-00-00`, timestamps ISO-8601 with an offset.

@@ -1,6 +1,6 @@
 """HubSpot CRM v3 + associations v4 stand-in (mounted at /hubspot).
 
-Contract (shared/notes/vendor-apis.md §2): Bearer private-app token; list objects with an
+Contract (the vendor's public API reference, summarised in simulator/README.md): Bearer private-app token; list objects with an
 opaque `after` cursor and an absolute `paging.next.link`; search with filterGroups, one
 sort, numeric-offset paging and the 10,000-results-per-query cap (HTTP 400 beyond it);
 v4 batch association reads; property definitions (`/crm/v3/properties/{type}`), which

@@ -1,11 +1,11 @@
 """Qualtrics API v3 stand-in (mounted at /qualtrics/API/v3).
 
-Contract (shared/notes/vendor-apis.md §4): `X-API-TOKEN` auth; every JSON reply in the
+Contract (the vendor's public API reference, summarised in simulator/README.md): `X-API-TOKEN` auth; every JSON reply in the
 `{"result", "meta": {"httpStatus", "requestId"}}` envelope; survey list paged by `offset`
 with an absolute `nextPage`; survey definitions (QSF-like) and their questions; responses
 only through the async export (start -> poll -> download a zip holding `<Survey Name>.json`).
 
-Three surveys (DESIGN.md "Surveys in the simulated account"): post-ticket CSAT (QID1 CSAT
+Three surveys: post-ticket CSAT (QID1 CSAT
 1-5, QID2 CES 1-7, embedded `ticket_id`), relationship NPS (QID1 NPS, panel field
 `recipientEmail`), and an anonymised employee pulse (QID1 eNPS, QID2-QID6 agreement items
 1-5, embedded `department`/`team`/`tenure_band` only: no IP address, no identity).

@@ -1,6 +1,6 @@
 """Zendesk Support API v2 stand-in (mounted at /zendesk/api/v2).
 
-Contract (shared/notes/vendor-apis.md §1): Basic `{email}/token:{token}` or Bearer auth;
+Contract (the vendor's public API reference, summarised in simulator/README.md): Basic `{email}/token:{token}` or Bearer auth;
 cursor exports for tickets and users (`after_cursor`, `after_url`, `end_of_stream`),
 time-based exports for ticket events and organizations (`next_page`, `end_time`,
 `end_of_stream`, duplicates across pages at the boundary timestamp), list-cursor

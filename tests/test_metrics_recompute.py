@@ -2,7 +2,7 @@
 
 `tests/support/recompute.py` computes NPS, CSAT, CES, median first reply (calendar minutes), customers
 and churn, headcount, hires, separations, turnover, eNPS and engagement straight from the
-raw_<vendor> schemas and DESIGN.md's definitions, without reading any staging, intermediate or
+raw_<vendor> schemas and the metric definitions (dbt/models/marts/*/_*__docs.md), without reading any staging, intermediate or
 mart model. These tests compare every month of `marts.cx_metrics_monthly` and every
 month x department of `marts.ex_metrics_monthly` with it: counts exactly, floats within 1e-9
 relative. A failure prints a small table of the disagreeing cells.

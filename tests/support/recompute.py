@@ -1,7 +1,7 @@
 """Independent recomputation of the monthly CX and EX metrics, in plain pandas.
 
 Reads only the raw schemas that dlt loaded (`raw_hubspot`, `raw_zendesk`, `raw_bamboohr`,
-`raw_qualtrics`) and computes every figure from the metric definitions in DESIGN.md plus the
+`raw_qualtrics`) and computes every figure from the metric definitions (the marts' dbt docs) plus the
 staging layer's documented data-quality rules. Nothing here reads a staging, intermediate or
 mart model or reuses dbt SQL: SQL is used only as `select * from raw_<vendor>.<table>`.
 The marts are read separately, by the test, only to compare.
@@ -32,7 +32,7 @@ Loader = Callable[[str], pd.DataFrame]
 CSAT_SURVEY = "Post-ticket CSAT"
 NPS_SURVEY = "Customer relationship NPS"
 PULSE_SURVEY = "Employee engagement pulse"
-# question scales, from DESIGN.md
+# question scales, as the surveys define them
 CSAT_QID, CSAT_SCALE = "QID1", (1, 5)
 CES_QID, CES_SCALE = "QID2", (1, 7)
 NPS_QID, NPS_SCALE = "QID1", (0, 10)
