@@ -3,29 +3,21 @@
     last day + department transfers in - out after the first day (a hire or transfer on the
     first day is already in headcount_start; someone leaving on the last day is still in
     headcount_end). A failing row is a month and department where they disagree: a person
-    counted twice, lost, or placed in the wrong department. -#}
+    counted twice, lost, or placed in the wrong department. The headcounts are those
+    ex_metrics_monthly publishes (the department rows of int_ex_group_monthly). -#}
 with
 
 months as (
     select * from {{ ref('int_ex_months') }}
 ),
 
-snapshots as (
-    select * from {{ ref('int_employee_headcount_snapshots') }}
+headcounts as (
+    select * from {{ ref('int_ex_group_monthly') }}
+    where group_level = 'department'
 ),
 
 movements as (
     select * from {{ ref('int_employee_movements') }}
-),
-
-headcounts as (
-    select
-        month,
-        department,
-        count(distinct case when snapshot = 'first_day' then employee_id end) as headcount_start,
-        count(distinct case when snapshot = 'last_day' then employee_id end) as headcount_end
-    from snapshots
-    group by month, department
 ),
 
 flows as (
@@ -54,7 +46,7 @@ flows as (
 compared as (
     select
         coalesce(headcounts.month, flows.month) as month,
-        coalesce(headcounts.department, flows.department) as department,
+        coalesce(headcounts.group_name, flows.department) as department,
         coalesce(headcounts.headcount_start, 0) as headcount_start,
         coalesce(headcounts.headcount_end, 0) as headcount_end,
         coalesce(flows.net_flow, 0) as net_flow
@@ -62,7 +54,7 @@ compared as (
     full outer join flows
         on
             headcounts.month = flows.month
-            and headcounts.department = flows.department
+            and headcounts.group_name = flows.department
 )
 
 select *

@@ -1,10 +1,10 @@
 {#- Per calendar month and support team (a team of the department
     var('support_department', 'Customer Support')): the team's employee experience (headcount,
     separations, turnover, pulse eNPS and engagement, suppressed per var('min_respondents')
-    with secondary suppression against the department row of ex_metrics_monthly) beside the
-    customer experience of the tickets it solved: tickets whose last solve fell in the
-    month and whose team (fct_tickets: the assignee's team when solved) is this team, and
-    the CSAT answers on those tickets. -#}
+    with secondary suppression against the department row of ex_metrics_monthly), the team
+    rows of int_ex_group_monthly, beside the customer experience of the tickets it solved:
+    tickets whose last solve fell in the month and whose team (fct_tickets: the assignee's
+    team when solved) is this team, and the CSAT answers on those tickets. -#}
 {%- set support_department = var('support_department', 'Customer Support') %}
 with
 
@@ -16,16 +16,14 @@ team_history as (
     select * from {{ ref('int_employee_team_history') }}
 ),
 
-snapshots as (
-    select * from {{ ref('int_employee_headcount_snapshots') }}
-    where department = '{{ support_department }}'
+ex_teams as (
+    select * from {{ ref('int_ex_group_monthly') }}
+    where
+        group_level = 'team'
+        and department = '{{ support_department }}'
 ),
 
-movements as (
-    select * from {{ ref('int_employee_movements') }}
-    where department = '{{ support_department }}'
-),
-
+-- only to know the support teams: every team that ever had a survey response
 survey as (
     select * from {{ ref('int_ex_survey_published') }}
     where
@@ -51,6 +49,20 @@ support_teams as (
     select distinct survey.team from survey
 ),
 
+-- the team-months with any headcount, separation or survey response (hires and transfers
+-- alone do not make a row here)
+team_experience as (
+    select *
+    from ex_teams
+    where
+        group_name in (select support_teams.team from support_teams)
+        and (
+            headcount_start + headcount_end > 0
+            or separations > 0
+            or has_survey_responses
+        )
+),
+
 solved_tickets as (
     select
         tickets.ticket_id,
@@ -64,31 +76,6 @@ solved_tickets as (
         tickets.is_solved
         and tickets.last_solved_at is not null
         and tickets.team in (select support_teams.team from support_teams)
-),
-
-headcounts as (
-    select
-        snapshots.month,
-        snapshots.team,
-        count(distinct case when snapshots.snapshot = 'first_day' then snapshots.employee_id end)
-            as headcount_start,
-        count(distinct case when snapshots.snapshot = 'last_day' then snapshots.employee_id end)
-            as headcount_end
-    from snapshots
-    where snapshots.team in (select support_teams.team from support_teams)
-    group by snapshots.month, snapshots.team
-),
-
-separations as (
-    select
-        movements.month,
-        movements.team,
-        count(*) as separations
-    from movements
-    where
-        movements.movement_type = 'separation'
-        and movements.team in (select support_teams.team from support_teams)
-    group by movements.month, movements.team
 ),
 
 ticket_outcomes as (
@@ -122,19 +109,9 @@ csat as (
 
 month_teams as (
     select
-        headcounts.month,
-        headcounts.team
-    from headcounts
-    union
-    select
-        separations.month,
-        separations.team
-    from separations
-    union
-    select
-        survey.month,
-        survey.team
-    from survey
+        team_experience.month,
+        team_experience.group_name as team
+    from team_experience
     union
     select
         ticket_outcomes.month,
@@ -146,18 +123,20 @@ joined as (
     select
         months.month,
         month_teams.team,
-        coalesce(headcounts.headcount_start, 0) as headcount_start,
-        coalesce(headcounts.headcount_end, 0) as headcount_end,
-        coalesce(separations.separations, 0) as separations,
-        survey.respondents,
-        survey.enps_promoters,
-        survey.enps_passives,
-        survey.enps_detractors,
-        survey.enps,
-        survey.engagement_answers,
-        survey.engagement_favorable,
-        survey.engagement,
-        coalesce(survey.is_suppressed, true) as is_suppressed,
+        coalesce(team_experience.headcount_start, 0) as headcount_start,
+        coalesce(team_experience.headcount_end, 0) as headcount_end,
+        coalesce(team_experience.average_headcount, 0) as average_headcount,
+        coalesce(team_experience.separations, 0) as separations,
+        team_experience.turnover_rate,
+        team_experience.respondents,
+        team_experience.enps_promoters,
+        team_experience.enps_passives,
+        team_experience.enps_detractors,
+        team_experience.enps,
+        team_experience.engagement_answers,
+        team_experience.engagement_favorable,
+        team_experience.engagement,
+        coalesce(team_experience.is_suppressed, true) as is_suppressed,
         coalesce(ticket_outcomes.tickets_solved, 0) as tickets_solved,
         coalesce(csat.csat_responses, 0) as csat_responses,
         coalesce(csat.csat_satisfied, 0) as csat_satisfied,
@@ -167,18 +146,10 @@ joined as (
     from month_teams
     inner join months
         on month_teams.month = months.month
-    left join headcounts
+    left join team_experience
         on
-            month_teams.month = headcounts.month
-            and month_teams.team = headcounts.team
-    left join separations
-        on
-            month_teams.month = separations.month
-            and month_teams.team = separations.team
-    left join survey
-        on
-            month_teams.month = survey.month
-            and month_teams.team = survey.team
+            month_teams.month = team_experience.month
+            and month_teams.team = team_experience.group_name
     left join ticket_outcomes
         on
             month_teams.month = ticket_outcomes.month
@@ -192,19 +163,19 @@ joined as (
 select
     month,
     cast(team as {{ dbt.type_string() }}) as team,
-    cast(headcount_start as {{ dbt.type_bigint() }}) as headcount_start,
-    cast(headcount_end as {{ dbt.type_bigint() }}) as headcount_end,
-    cast((headcount_start + headcount_end) / 2.0 as {{ ex_type_double() }}) as average_headcount,
-    cast(separations as {{ dbt.type_bigint() }}) as separations,
-    {{ ex_ratio('separations', '(headcount_start + headcount_end) / 2.0') }} as turnover_rate,
-    cast(respondents as {{ dbt.type_bigint() }}) as respondents,
-    cast(enps_promoters as {{ dbt.type_bigint() }}) as enps_promoters,
-    cast(enps_passives as {{ dbt.type_bigint() }}) as enps_passives,
-    cast(enps_detractors as {{ dbt.type_bigint() }}) as enps_detractors,
-    cast(enps as {{ ex_type_double() }}) as enps,
-    cast(engagement_answers as {{ dbt.type_bigint() }}) as engagement_answers,
-    cast(engagement_favorable as {{ dbt.type_bigint() }}) as engagement_favorable,
-    cast(engagement as {{ ex_type_double() }}) as engagement,
+    headcount_start,
+    headcount_end,
+    average_headcount,
+    separations,
+    turnover_rate,
+    respondents,
+    enps_promoters,
+    enps_passives,
+    enps_detractors,
+    enps,
+    engagement_answers,
+    engagement_favorable,
+    engagement,
     is_suppressed,
     cast(tickets_solved as {{ dbt.type_bigint() }}) as tickets_solved,
     cast(csat_responses as {{ dbt.type_bigint() }}) as csat_responses,
