@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.support.world import environ
 from warehouse.dbt import mart_names, run_dbt
 from warehouse.settings import DBT_DIR
@@ -24,6 +26,8 @@ def metric_doc_blocks() -> set[str]:
     return names
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_dbt_docs_site_has_every_mart_and_metric_definition(built_warehouse, tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(built_warehouse, data_dir)

@@ -50,6 +50,7 @@ def test_full_load_reconciles_with_ground_truth(warehouse):
     assert query("select count(*) from raw_zendesk.tickets where status = 'deleted'")[0][0] > 0
 
 
+@pytest.mark.slow
 def test_incremental_load_fetches_only_changes_and_merges_updates(warehouse):
     sim, _, _ = warehouse
     pipeline.ingest(["zendesk", "bamboohr"], echo=lambda _: None)
@@ -92,6 +93,7 @@ def test_incremental_load_fetches_only_changes_and_merges_updates(warehouse):
             assert counts[table] == (expected, expected), table
 
 
+@pytest.mark.slow
 def test_faults_do_not_change_what_lands(tmp_path, monkeypatch):
     clean, faulty = tmp_path / "clean", tmp_path / "faulty"
     with serve_in_thread(Simulator(world())) as url:
@@ -111,6 +113,7 @@ def _xm(*args: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_killed_load_reruns_to_the_same_tables(tmp_path, monkeypatch):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     with serve_in_thread(Simulator(world())) as url:
