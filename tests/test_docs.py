@@ -27,7 +27,6 @@ def metric_doc_blocks() -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_dbt_docs_site_has_every_mart_and_metric_definition(built_warehouse, tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(built_warehouse, data_dir)
