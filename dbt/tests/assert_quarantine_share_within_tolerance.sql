@@ -37,7 +37,7 @@ totals as (
     select
         'raw_qualtrics.survey_answers' as source_table,
         (select count(*) from {{ ref('stg_qualtrics__survey_answers') }})
-        + (select count(*) from answers) as raw_rows
+        + (select quarantined_rows from answers) as raw_rows
 )
 
 select
