@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from expectations.raw_tables import DBT_DIR, raw_tables, vendors
 from expectations.spec import SuiteResult, SuiteSpec, new_suite
 from expectations.state import read_volume_baseline, update_volume_baseline
 
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
 
     from warehouse.reader import Warehouse
 
-VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
+# the vendors of the raw-table registry (dbt_project.yml `vars: raw_tables`)
+VENDORS = vendors()
 
 # A table holding less than this share of the rows it held at its previous passing validation
 # is an alarm: dlt merges on primary keys, so a raw table only shrinks when rows were lost.
@@ -44,61 +47,10 @@ QID = re.compile(r"QID[0-9]+")
 MAX_QUARANTINE_SHARE = 0.10
 
 # The raw columns staging reads directly (columns read through `column_or_null`, which may
-# legitimately be absent while no row carried a value, are not required).
+# legitimately be absent while no row carried a value, are not required): `required_columns`
+# of each table of the raw-table registry.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "raw_hubspot.companies": (
-        "id",
-        "properties__name",
-        "properties__domain",
-        "properties__hs_lastmodifieddate",
-        "_dlt_load_id",
-    ),
-    "raw_hubspot.contacts": ("id", "properties__lastmodifieddate", "_dlt_load_id"),
-    "raw_hubspot.deals": (
-        "id",
-        "properties__dealstage",
-        "properties__hs_lastmodifieddate",
-        "_dlt_load_id",
-    ),
-    "raw_hubspot.deal_companies": ("deal_id", "company_id", "_dlt_load_id"),
-    "raw_zendesk.tickets": (
-        "id",
-        "status",
-        "priority",
-        "via__channel",
-        "created_at",
-        "updated_at",
-        "_dlt_load_id",
-    ),
-    "raw_zendesk.ticket_events": ("id", "ticket_id", "created_at", "updater_id", "via"),
-    "raw_zendesk.ticket_events__child_events": (
-        "id",
-        "event_type",
-        "_dlt_parent_id",
-    ),
-    "raw_zendesk.users": ("id", "name", "email", "role", "active", "created_at", "updated_at"),
-    "raw_zendesk.organizations": ("id", "name", "created_at", "updated_at"),
-    "raw_zendesk.organizations__domain_names": ("value", "_dlt_parent_id"),
-    "raw_zendesk.groups": ("id", "name", "deleted"),
-    "raw_zendesk.schedules": ("id", "name", "time_zone"),
-    "raw_zendesk.schedules__intervals": ("start_time", "end_time", "_dlt_parent_id"),
-    "raw_zendesk.schedule_holidays": ("id", "name", "start_date", "end_date"),
-    "raw_bamboohr.employees": (
-        "id",
-        "work_email",
-        "hire_date",
-        "termination_date",
-        "status",
-        "department",
-        "division",
-        "job_title",
-        "last_changed",
-    ),
-    "raw_bamboohr.job_info": ("id", "employee_id", "date", "department", "division", "job_title"),
-    "raw_bamboohr.employment_status": ("id", "employee_id", "date", "employment_status"),
-    "raw_qualtrics.surveys": ("id", "name"),
-    "raw_qualtrics.survey_questions": ("survey_id", "question_id", "selector", "choices"),
-    "raw_qualtrics.survey_responses": ("response_id", "survey_id", "recorded_date", "values"),
+    name: t.required_columns for name, t in raw_tables().items() if t.required_columns
 }
 
 
@@ -114,7 +66,8 @@ def _quote(name: str) -> str:
 # --------------------------------------------------------------------- required columns
 
 
-def columns_suite(vendor: str) -> gx.ExpectationSuite:
+def columns_suite(vendor: str, dbt_dir: Path | str = DBT_DIR) -> gx.ExpectationSuite:
+    """The required columns of `vendor`'s tables in the raw-table registry of `dbt_dir`."""
     import great_expectations.expectations as gxe
 
     expectations = [
@@ -122,9 +75,9 @@ def columns_suite(vendor: str) -> gx.ExpectationSuite:
             column=f"{table.split('.', 1)[1]}.{column}",
             description=f"`{table}` has column `{column}` (staging reads it)",
         )
-        for table, columns in REQUIRED_COLUMNS.items()
-        if table.split(".", 1)[0] == f"raw_{vendor}"
-        for column in columns
+        for table, t in raw_tables(dbt_dir).items()
+        if t.schema == f"raw_{vendor}"
+        for column in t.required_columns
     ]
     return new_suite(
         f"raw_{vendor}.columns",
@@ -481,20 +434,32 @@ def quarantine_share_suite() -> gx.ExpectationSuite:
 def read_quarantine_share(wh: Warehouse) -> pd.DataFrame:
     """Row-level rejections against the raw table's row count; answer-level rejections of
     survey responses (source_key `response:question`) against all answers seen."""
+    # rows staging explodes out of a raw row (survey answers) are quarantined under the raw
+    # table with keys "<raw key>:<part>" and judged as "<source>.<exploded name>"
+    exploded = {
+        name: (f"{t.schema}.{t.exploded.name}", t.exploded.staging_model)
+        for name, t in raw_tables().items()
+        if t.exploded
+    }
+    whens = "".join(
+        f"when source_table = '{name}' and source_key like '%:%' then '{as_name}' "
+        for name, (as_name, _) in exploded.items()
+    )
+    source_table = f"case {whens}else source_table end" if whens else "source_table"
     quarantined = wh.frame(
-        """
+        f"""
         select
-            case when source_table = 'raw_qualtrics.survey_responses' and source_key like '%:%'
-                then 'raw_qualtrics.survey_answers' else source_table end as source_table,
+            {source_table} as source_table,
             count(*) as quarantined_rows
         from quarantine.quarantine
         group by 1
         """
     )
     counted = dict(zip(quarantined["source_table"], quarantined["quarantined_rows"], strict=True))
+    exploded_names = {as_name for as_name, _ in exploded.values()}
     tables = sorted(
         {t for t in REQUIRED_COLUMNS if "__" not in t}
-        | {t for t in counted if t != "raw_qualtrics.survey_answers"}
+        | {t for t in counted if t not in exploded_names}
     )
     existing = {f"raw_{v}.{t}" for v in VENDORS for t in wh.tables(f"raw_{v}")}
     parts = [
@@ -502,14 +467,12 @@ def read_quarantine_share(wh: Warehouse) -> pd.DataFrame:
         for t in tables
         if t in existing
     ]
-    if "raw_qualtrics.survey_answers" in counted and wh.exists(
-        "staging", "stg_qualtrics__survey_answers"
-    ):
-        # answers are exploded from responses: kept answers + quarantined answers = all answers
-        parts.append(
-            "select 'raw_qualtrics.survey_answers', count(*) + "
-            f"{int(counted['raw_qualtrics.survey_answers'])} from staging.stg_qualtrics__survey_answers"
-        )
+    for as_name, model in exploded.values():
+        if as_name in counted and wh.exists("staging", model):
+            # exploded rows: kept rows + quarantined rows = all rows
+            parts.append(
+                f"select '{as_name}', count(*) + {int(counted[as_name])} from staging.{model}"
+            )
     totals = (
         wh.frame(" union all ".join(parts))
         if parts

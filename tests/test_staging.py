@@ -19,131 +19,33 @@ from pathlib import Path
 import duckdb
 import pytest
 
-SEEDS = Path(__file__).resolve().parent.parent / "dbt" / "seeds"
+from expectations.raw_tables import DBT_DIR, raw_tables
+
+SEEDS = DBT_DIR / "seeds"
 ANSWERS = "raw_qualtrics.survey_responses"
 
-# raw table -> (staging model, key of a raw row, key of a staged row, FROM clause over `raw`)
-RECONCILED: dict[str, tuple[str, str, str, str]] = {
-    "raw_hubspot.companies": (
-        "stg_hubspot__companies",
-        "nullif(trim(raw.id), '')",
-        "customer_id",
-        "raw_hubspot.companies as raw",
-    ),
-    "raw_hubspot.contacts": (
-        "stg_hubspot__contacts",
-        "nullif(trim(raw.id), '')",
-        "contact_id",
-        "raw_hubspot.contacts as raw",
-    ),
-    "raw_hubspot.deals": (
-        "stg_hubspot__deals",
-        "nullif(trim(raw.id), '')",
-        "deal_id",
-        "raw_hubspot.deals as raw",
-    ),
-    "raw_hubspot.deal_companies": (
-        "stg_hubspot__deal_companies",
-        "raw.deal_id || ':' || cast(raw.company_id as varchar)",
-        "deal_id || ':' || customer_id",
-        "raw_hubspot.deal_companies as raw",
-    ),
-    "raw_zendesk.tickets": (
-        "stg_zendesk__tickets",
-        "cast(raw.id as varchar)",
-        "cast(ticket_id as varchar)",
-        "raw_zendesk.tickets as raw",
-    ),
-    "raw_zendesk.ticket_events": (
-        "stg_zendesk__ticket_events",
-        "cast(raw.id as varchar)",
-        "cast(event_id as varchar)",
-        "raw_zendesk.ticket_events as raw",
-    ),
-    "raw_zendesk.ticket_events__child_events": (
-        "stg_zendesk__ticket_child_events",
-        "cast(raw.id as varchar)",
-        "cast(child_event_id as varchar)",
-        "raw_zendesk.ticket_events__child_events as raw",
-    ),
-    "raw_zendesk.users": (
-        "stg_zendesk__users",
-        "cast(raw.id as varchar)",
-        "cast(user_id as varchar)",
-        "raw_zendesk.users as raw",
-    ),
-    "raw_zendesk.organizations": (
-        "stg_zendesk__organizations",
-        "cast(raw.id as varchar)",
-        "cast(organization_id as varchar)",
-        "raw_zendesk.organizations as raw",
-    ),
-    "raw_zendesk.groups": (
-        "stg_zendesk__groups",
-        "cast(raw.id as varchar)",
-        "cast(group_id as varchar)",
-        "raw_zendesk.groups as raw",
-    ),
-    "raw_zendesk.schedules": (
-        "stg_zendesk__schedules",
-        "cast(raw.id as varchar)",
-        "cast(schedule_id as varchar)",
-        "raw_zendesk.schedules as raw",
-    ),
-    "raw_zendesk.schedules__intervals": (
-        "stg_zendesk__schedule_intervals",
-        "cast(parent.id as varchar) || ':' || cast(raw.start_time as varchar)",
-        "cast(schedule_id as varchar) || ':' || cast(start_minute as varchar)",
-        "raw_zendesk.schedules__intervals as raw"
-        " left join raw_zendesk.schedules as parent on raw._dlt_parent_id = parent._dlt_id",
-    ),
-    "raw_zendesk.schedule_holidays": (
-        "stg_zendesk__schedule_holidays",
-        "cast(raw.id as varchar)",
-        "cast(holiday_id as varchar)",
-        "raw_zendesk.schedule_holidays as raw",
-    ),
-    "raw_bamboohr.employees": (
-        "stg_bamboohr__employees",
-        "nullif(trim(raw.id), '')",
-        "employee_id",
-        "raw_bamboohr.employees as raw",
-    ),
-    "raw_bamboohr.job_info": (
-        "stg_bamboohr__job_info",
-        "nullif(trim(raw.id), '')",
-        "job_info_id",
-        "raw_bamboohr.job_info as raw",
-    ),
-    "raw_bamboohr.employment_status": (
-        "stg_bamboohr__employment_status",
-        "nullif(trim(raw.id), '')",
-        "employment_status_id",
-        "raw_bamboohr.employment_status as raw",
-    ),
-    "raw_qualtrics.surveys": (
-        "stg_qualtrics__surveys",
-        "raw.id",
-        "survey_id",
-        "raw_qualtrics.surveys as raw",
-    ),
-    "raw_qualtrics.survey_questions": (
-        "stg_qualtrics__survey_questions",
-        "raw.survey_id || ':' || raw.question_id",
-        "survey_id || ':' || question_id",
-        "raw_qualtrics.survey_questions as raw",
-    ),
-    "raw_qualtrics.survey_responses": (
-        "stg_qualtrics__survey_responses",
-        "nullif(trim(raw.response_id), '')",
-        "response_id",
-        "raw_qualtrics.survey_responses as raw",
-    ),
-}
-# dlt child tables folded into their parent's staging model or not needed by the contract
-NOT_STAGED = {
+
+def reconciled(dbt_dir: Path = DBT_DIR) -> dict[str, tuple[str, str, str, str]]:
+    """raw table -> (staging model, key of a raw row, key of a staged row, FROM clause over
+    `raw`): the tables and key expressions of the raw-table registry (dbt_project.yml `vars:
+    raw_tables`), keys compared as text. The counts below are recomputed from raw."""
+    return {
+        name: (
+            t.staging_model,
+            f"cast({t.raw_key} as varchar)",
+            f"cast({t.staged_key} as varchar)",
+            t.from_clause,
+        )
+        for name, t in raw_tables(dbt_dir).items()
+        if t.staging_model
+    }
+
+
+RECONCILED = reconciled()
+# dlt child tables folded into their parent's staging model or not needed by the contract:
+# the registry's tables without a staging model, and child tables it does not list
+NOT_STAGED = {name for name, t in raw_tables().items() if not t.staging_model} | {
     "raw_hubspot.deal_companies__association_types",  # association labels (all "Primary")
-    "raw_zendesk.organizations__domain_names",  # first one is stg_zendesk__organizations.domain
     "raw_zendesk.tickets__custom_fields",
     "raw_zendesk.tickets__fields",
     "raw_zendesk.tickets__tags",

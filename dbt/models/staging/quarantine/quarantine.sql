@@ -4,28 +4,15 @@
     (`_dedup_rank` > 1) are neither staged nor quarantined: the record's latest version
     stands for them (the reconciliation test counts them separately). Answer-level
     rejections use the key "<response_id>:<question_id>" under raw_qualtrics.survey_responses. -#}
-{%- set checked_tables = [
-    ('base_hubspot__companies', 'raw_hubspot.companies'),
-    ('base_hubspot__contacts', 'raw_hubspot.contacts'),
-    ('base_hubspot__deals', 'raw_hubspot.deals'),
-    ('base_hubspot__deal_companies', 'raw_hubspot.deal_companies'),
-    ('base_zendesk__tickets', 'raw_zendesk.tickets'),
-    ('base_zendesk__ticket_events', 'raw_zendesk.ticket_events'),
-    ('base_zendesk__ticket_child_events', 'raw_zendesk.ticket_events__child_events'),
-    ('base_zendesk__users', 'raw_zendesk.users'),
-    ('base_zendesk__organizations', 'raw_zendesk.organizations'),
-    ('base_zendesk__groups', 'raw_zendesk.groups'),
-    ('base_zendesk__schedules', 'raw_zendesk.schedules'),
-    ('base_zendesk__schedule_intervals', 'raw_zendesk.schedules__intervals'),
-    ('base_zendesk__schedule_holidays', 'raw_zendesk.schedule_holidays'),
-    ('base_bamboohr__employees', 'raw_bamboohr.employees'),
-    ('base_bamboohr__job_info', 'raw_bamboohr.job_info'),
-    ('base_bamboohr__employment_status', 'raw_bamboohr.employment_status'),
-    ('base_qualtrics__surveys', 'raw_qualtrics.surveys'),
-    ('base_qualtrics__survey_questions', 'raw_qualtrics.survey_questions'),
-    ('base_qualtrics__survey_responses', 'raw_qualtrics.survey_responses'),
-    ('base_qualtrics__survey_answers', 'raw_qualtrics.survey_responses'),
-] -%}
+{#- (base model, raw table) of every entry of the raw-table registry (dbt_project.yml
+    `vars: raw_tables`), and of the rows its staging explodes out of each raw row. -#}
+{%- set checked_tables = [] -%}
+{%- for entry in raw_tables('base_model') -%}
+    {%- do checked_tables.append((entry.base_model, entry.table)) -%}
+    {%- if entry.exploded -%}
+        {%- do checked_tables.append((entry.exploded.base_model, entry.table)) -%}
+    {%- endif -%}
+{%- endfor -%}
 with
 
 quarantined_rows as (
