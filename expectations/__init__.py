@@ -4,8 +4,8 @@ Importing this package does not import Great Expectations (seconds of import tim
 suites are built and validated lazily, by `run_suites`.
 """
 
-from expectations.registry import all_specs, spec
-from expectations.runner import docs_index, rebuild_docs, run_suites
+from expectations.registry import all_specs
+from expectations.runner import docs_index, run_suites
 from expectations.spec import BLOCKING, WARNING, ExpectationOutcome, SuiteResult, SuiteSpec
 
 __all__ = [
@@ -16,7 +16,5 @@ __all__ = [
     "SuiteSpec",
     "all_specs",
     "docs_index",
-    "rebuild_docs",
     "run_suites",
-    "spec",
 ]

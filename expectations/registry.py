@@ -20,10 +20,3 @@ def _specs() -> tuple[SuiteSpec, ...]:
 
 def all_specs() -> list[SuiteSpec]:
     return list(_specs())
-
-
-def spec(name: str) -> SuiteSpec:
-    for s in _specs():
-        if s.name == name:
-            return s
-    raise KeyError(name)

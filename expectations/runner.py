@@ -434,14 +434,6 @@ def _page_for(data_dir: Path, result: SuiteResult, identifiers: list) -> Path | 
     return None
 
 
-def rebuild_docs(data_dir: Path | str | None = None) -> Path:
-    """Rebuild the whole Data Docs site from the stored results; returns the index path."""
-    wh = Warehouse.from_data_dir(data_dir)
-    with _locked(wh.data_dir):
-        open_context(wh.data_dir).build_data_docs(site_names=[SITE_NAME])
-    return docs_dir(wh.data_dir) / "index.html"
-
-
 def read_docs_index(path: Path | None = None) -> dict[str, list[str]]:
     """{suite name: ["Success" | "Failed", ...]} for the validation results the Data Docs
     index lists (one per suite: only the latest result is kept). The index renders its tables

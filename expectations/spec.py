@@ -4,7 +4,7 @@ the Dagster code location imports this at definition time, and GX costs seconds 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,7 +20,7 @@ BLOCKING = "blocking"
 
 # Bump when a suite's expectations or thresholds change: stamped into every suite's meta
 # (and so into every validation result and the Data Docs), next to the package version.
-SUITES_VERSION = 1
+SUITES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -99,12 +99,6 @@ class SuiteResult:
         ]
         lines += [f"  - {e.message}" for e in self.failures]
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, batch=None))
-        d.pop("batch")
-        d["docs_page"] = str(self.docs_page) if self.docs_page else None
-        return d
 
 
 def new_suite(

@@ -1,12 +1,14 @@
-"""Great Expectations quality gates: every suite passes on clean simulator data; each failure
-mode fails one specific expectation with a readable message; blocking (mart) suites stop the
-publish, warning (raw) suites do not; the Data Docs index lists every suite's latest result.
+"""Quality gates: every GX suite passes on clean simulator data; each failure mode fails one
+specific expectation with a readable message; blocking (mart) suites stop the publish, warning
+(raw) suites do not; the Data Docs index lists every suite's latest result. The mart rules that
+live in dbt (row-level rules; GX keeps the marts' volumes) fail on planted bad rows.
 
 Tampering happens in a private copy of the built warehouse (`built_warehouse` is read-only)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +24,7 @@ from expectations import all_specs, run_suites
 from expectations.raw import MAX_OUT_OF_SCALE_SHARE, MAX_QUARANTINE_SHARE, MIN_VOLUME_RATIO
 from expectations.runner import docs_index, read_docs_index
 from expectations.state import read_volume_baseline
+from ingestion.pipeline import IngestError, run_dbt
 
 ALL_SUITES = {s.name for s in all_specs()}
 
@@ -155,39 +158,247 @@ def test_quarantine_share_above_threshold(data_dir):
 # ------------------------------------------------------------------------------ marts (blocking)
 
 
-def tamper_nps(data_dir: Path) -> str:
-    """One month's NPS parts no longer add up to its respondents; returns that month."""
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
-    try:
-        (month,) = con.execute(
-            "select min(month) from marts.cx_metrics_monthly where nps_respondents > 0"
-        ).fetchone()
-        con.execute(
-            "update marts.cx_metrics_monthly set nps_promoters = nps_promoters + 1 where month = ?",
-            [month],
-        )
-    finally:
-        con.close()
-    return month.isoformat()
+def empty_mart(data_dir: Path, mart: str = "cx_metrics_monthly") -> None:
+    """A mart built empty: every dbt test on it passes vacuously; its GX volume suite must not."""
+    sql(data_dir, f"delete from marts.{mart}")
 
 
-def test_nps_parts_that_do_not_add_up_fail_the_blocking_mart_suite(data_dir):
-    month = tamper_nps(data_dir)
-    (result,) = run_suites(names=["marts.cx_metrics_monthly"])
-    assert not result.success and result.blocking
-    parts = [f for f in result.failures if f.expectation == "expect_column_pair_values_to_be_equal"]
-    (failure,) = parts
-    assert failure.column == "nps_parts, nps_respondents"
-    (row,) = failure.observed
-    assert row["month"] == month and row["nps_parts"] == row["nps_respondents"] + 1
-    assert failure.message.startswith("NPS promoters + passives + detractors = nps_respondents")
-    assert f"month={month}" in failure.message
-    # the NPS ratio no longer matches its parts either; nothing else is reported
-    assert {f.column for f in result.failures} == {"nps_parts, nps_respondents", "nps_vs_parts"}
+def test_an_empty_or_short_mart_fails_its_blocking_volume_suite(data_dir):
+    empty_mart(data_dir)
+    sql(data_dir, "delete from marts.xm_link_summary where ex_metric = 'enps'")  # 8 of 12 pairs
+    results = run_suites(names=["marts.cx_metrics_monthly", "marts.xm_link_summary"])
+    assert [r.suite for r in results if r.success] == []
+    cx, link = (only(results, f"marts.{m}") for m in ("cx_metrics_monthly", "xm_link_summary"))
+    assert cx.blocking and link.blocking
+    ((cx_failure,), (link_failure,)) = cx.failures, link.failures
+    assert cx_failure.column == "row_count" and cx_failure.observed == 0
+    assert cx_failure.message == (
+        "cx_metrics_monthly holds at least 1 row: observed 0 (expected >= 1)"
+    )
+    assert link_failure.observed == 8
+    assert link_failure.message == (
+        "xm_link_summary holds exactly 12 rows: observed 8 (expected between 12 and 12)"
+    )
 
     # the Data Docs index shows this latest (failed) result
     assert read_docs_index()["marts.cx_metrics_monthly"] == ["Failed"]
-    assert "nps_respondents" in result.docs_page.read_text()
+    assert "row_count" in cx.docs_page.read_text()
+
+
+# The rules of the marts that live in dbt (moved there from the GX mart suites, or extended
+# there), one planted bad row each: (the dbt test that must fail on exactly that row, the
+# planting). The built warehouse ran `dbt build`, so each of these tests passed on clean data.
+# Each planting breaks one rule only (e.g. a ratio tampered where it is no part of another).
+CX = "marts.cx_metrics_monthly"
+SEG = "marts.cx_segment_monthly"
+EX = "marts.ex_metrics_monthly"
+XM = "marts.xm_team_monthly"
+
+
+def _first(table: str, where: str, order: str = "month", offset: int = 0) -> str:
+    return f"(select rowid from {table} where {where} order by {order} limit 1 offset {offset})"
+
+
+def _second_month(table: str, where: str = "true") -> str:
+    return (
+        f"delete from {table} where {where} and month = "
+        f"(select distinct month from {table} where {where} order by month limit 1 offset 1)"
+    )
+
+
+DBT_MART_RULES: list[tuple[str, str]] = [
+    # cx_metrics_monthly
+    ("months_without_gaps: cx_metrics_monthly.month", _second_month(CX)),
+    *[
+        (
+            f"ratio_matches_parts: cx_metrics_monthly.{ratio}",
+            f"update {CX} set {change} where rowid = {_first(CX, where)}",
+        )
+        for ratio, change, where in [
+            ("csat", "csat = csat / 2", "csat > 0"),
+            ("ces", "ces = null", "ces_responses > 0"),
+            ("resolution_rate", "resolution_rate = resolution_rate / 2", "resolution_rate > 0"),
+            ("one_touch_rate", "one_touch_rate = null", "solved_tickets > 0"),
+            ("reopen_rate", "reopen_rate = reopen_rate / 2", "reopen_rate > 0"),
+            ("churn_rate", "churn_rate = null", "churn_rate is not null"),
+            ("retention_rate", "retention_rate = retention_rate - 0.25", "retention_rate >= 0.25"),
+        ]
+    ],
+    (
+        "assert_cx_metric_ranges",  # median business minutes above median calendar minutes
+        f"update {CX} set first_reply_median_business_minutes = "
+        f"first_reply_median_calendar_minutes + 60 "
+        f"where rowid = {_first(CX, 'first_reply_median_calendar_minutes is not null')}",
+    ),
+    (
+        "assert_cx_ticket_timeline_ordered",  # a reply without its calendar minutes
+        "update marts.fct_tickets set first_reply_calendar_minutes = null, "
+        "first_reply_business_minutes = null where ticket_id = "
+        "(select min(ticket_id) from marts.fct_tickets where first_reply_at is not null)",
+    ),
+    # cx_segment_monthly
+    (
+        "months_without_gaps: cx_segment_monthly.month",
+        _second_month(SEG, f"segment = (select min(segment) from {SEG})"),
+    ),
+    *[
+        (
+            f"ratio_matches_parts: cx_segment_monthly.{ratio}",
+            f"update {SEG} set {change} where rowid = {_first(SEG, where, 'segment, month')}",
+        )
+        for ratio, change, where in [
+            ("churn_rate", "churn_rate = null", "churn_rate is not null"),
+            (
+                "annual_churn_rate",
+                "trailing_12m_churned = trailing_12m_churned + 1",
+                "trailing_12m_churned < trailing_12m_customers_start",
+            ),
+            (
+                "expected_lifetime_years",
+                "expected_lifetime_years = 2 * expected_lifetime_years",
+                "expected_lifetime_years > 0",
+            ),
+            ("clv", "clv = 2 * clv", "clv > 0"),
+        ]
+    ],
+    (
+        "assert_cx_segment_metric_ranges",  # a negative contract value (no CLV that month)
+        f"update {SEG} set average_annual_contract_value = -1 "
+        f"where rowid = {_first(SEG, 'annual_churn_rate is null', 'segment, month')}",
+    ),
+    # ex_metrics_monthly and xm_team_monthly
+    ("months_without_gaps: ex_metrics_monthly.month", _second_month(EX)),
+    ("months_without_gaps: xm_team_monthly.month", _second_month(XM)),
+    *[
+        (
+            f"ratio_matches_parts: {table.split('.')[1]}.{ratio}",
+            f"update {table} set {change} where rowid = {_first(table, where, order)}",
+        )
+        for table, order in ((EX, "month, department"), (XM, "month, team"))
+        for ratio, change, where in [
+            # no separations that month: the turnover rates do not depend on it
+            (
+                "average_headcount",
+                "average_headcount = average_headcount / 2",
+                "separations = 0 and average_headcount > 0",
+            ),
+            ("turnover_rate", "turnover_rate = null", "average_headcount > 0"),
+            ("enps", "enps = enps + 1", "not is_suppressed and enps <= 99"),
+            ("engagement", "engagement = engagement - 1", "not is_suppressed and engagement >= 1"),
+        ]
+    ],
+    *[
+        (
+            f"ratio_matches_parts: ex_metrics_monthly.{ratio}",
+            f"update {EX} set {ratio} = "
+            f"{ratio} + 0.25 where rowid = {_first(EX, f'{ratio} is not null', 'month, department')}",
+        )
+        for ratio in ("voluntary_turnover_rate", "involuntary_turnover_rate")
+    ],
+    (
+        "assert_ex_metric_ranges",  # more favorable answers than answers, engagement to match
+        f"update {EX} set engagement_favorable = engagement_answers + 1, "
+        f"engagement = 100.0 * (engagement_answers + 1) / engagement_answers "
+        f"where rowid = {_first(EX, 'not is_suppressed', 'month desc, department desc')}",
+    ),
+    (
+        "assert_ex_metrics_headcount_reconciles",  # one more at the end, no flow to explain it
+        f"update {EX} set headcount_end = headcount_end + 1, "
+        f"average_headcount = (headcount_start + headcount_end + 1) / 2 where rowid = "
+        f"{_first(EX, 'separations = 0 and average_headcount > 0', 'month, department', 1)}",
+    ),
+    *[
+        (
+            f"ratio_matches_parts: xm_team_monthly.{ratio}",
+            f"update {XM} set {change} where rowid = {_first(XM, where, 'month, team')}",
+        )
+        for ratio, change, where in [
+            ("csat", "csat = csat - 1", "csat >= 1"),
+            ("one_touch_rate", "one_touch_rate = null", "tickets_solved > 0"),
+        ]
+    ],
+    (
+        "assert_xm_team_metric_ranges",  # more satisfied CSAT answers than answers, CSAT to match
+        f"update {XM} set csat_satisfied = csat_responses + 1, "
+        f"csat = 100.0 * (csat_responses + 1) / csat_responses "
+        f"where rowid = {_first(XM, 'csat_responses > 0', 'month desc, team desc')}",
+    ),
+    # identity_match_rates
+    (
+        "ratio_matches_parts: identity_match_rates.match_rate",
+        "update marts.identity_match_rates set match_rate = match_rate / 2 "
+        "where link = 'nps_respondent_contact'",
+    ),
+    (
+        "identity_match_rates_parts_add_up",
+        "update marts.identity_match_rates set unmatched = unmatched + 1 "
+        "where link = 'organization_customer'",
+    ),
+    (
+        "identity_match_rates_rate_is_a_fraction",  # parts and ratio agree, but matched > total
+        "update marts.identity_match_rates set matched = 2 * total, unmatched = -total, "
+        "match_rate = 2.0 where link = 'agent_employee'",
+    ),
+    # dimensions
+    (
+        "dim_employees_hired_before_terminated",
+        "update marts.dim_employees set termination_date = hire_date - 1 where employee_id = "
+        "(select min(employee_id) from marts.dim_employees where termination_date is not null)",
+    ),
+    (
+        "dim_employees_original_hire_first",
+        "update marts.dim_employees set original_hire_date = hire_date + 1 "
+        "where employee_id = (select min(employee_id) from marts.dim_employees)",
+    ),
+    (
+        "dim_employees_termination_type_needs_date",
+        "update marts.dim_employees set termination_type = 'voluntary' where employee_id = "
+        "(select min(employee_id) from marts.dim_employees where termination_date is null)",
+    ),
+    (
+        "dim_customers_churned_after_customer_since",
+        "update marts.dim_customers set churned_date = customer_since_date - 1 where customer_id "
+        "= (select min(customer_id) from marts.dim_customers where customer_since_date is not null)",
+    ),
+]
+
+
+def _label(node: dict) -> str:
+    """A dbt test as named above: `<generic test>: <model>.<column>` for column tests, else its
+    name (singular tests, and model tests named in the YAML)."""
+    meta = node.get("test_metadata") or {}
+    if meta and node.get("column_name"):
+        return f"{meta['name']}: {node['attached_node'].split('.')[-1]}.{node['column_name']}"
+    return node["name"]
+
+
+def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    try:
+        for rule, statement in DBT_MART_RULES:
+            ((changed,),) = con.execute(statement).fetchall()
+            assert changed > 0, f"nothing planted for {rule}"
+    finally:
+        con.close()
+
+    expected = dict.fromkeys((rule for rule, _ in DBT_MART_RULES), ("fail", 1))
+    assert len(expected) == len(DBT_MART_RULES), "one planting per rule"
+    target = tmp_path / "dbt_target"
+    # every instance of the project's generic mart-rule tests, and the singular tests above
+    select = [
+        *(f"test_name:{t}" for t in ("ratio_matches_parts", "months_without_gaps")),
+        "test_name:expression_is_true",
+        *(rule for rule in expected if rule.startswith("assert_")),
+    ]
+    with pytest.raises(IngestError, match="dbt test"):
+        run_dbt(["test", "--select", *select, "--target-path", str(target)], echo=lambda _: None)
+
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    outcome = {_label(nodes[r["unique_id"]]): (r["status"], r["failures"]) for r in results}
+    # every rule ran and failed on exactly its planted row, as an error ("fail", not "warn"):
+    # blocking, as the GX mart suites they come from were
+    assert outcome == expected
 
 
 # ------------------------------------------------------------------------------ Dagster
@@ -242,7 +453,7 @@ def test_failed_mart_check_blocks_publish_and_keeps_the_snapshot(data_dir, gate)
     ]
     assert publish_started(clean), "on clean marts the gate opens"
 
-    month = tamper_nps(data_dir)
+    empty_mart(data_dir)
     before = seed_previous_snapshot(data_dir)
     result = gate("marts")
     assert not result.success
@@ -250,9 +461,9 @@ def test_failed_mart_check_blocks_publish_and_keeps_the_snapshot(data_dir, gate)
     assert failed.asset_key == dg.AssetKey(["marts", "cx_metrics_monthly"])
     assert failed.check_name == "gx_invariants" and failed.blocking
     assert failed.severity == dg.AssetCheckSeverity.ERROR
-    assert "NPS promoters + passives + detractors = nps_respondents" in failed.description
+    assert "cx_metrics_monthly holds at least 1 row: observed 0" in failed.description
     table = failed.metadata["failed_expectations"].value  # markdown, readable in the UI
-    assert "nps_parts, nps_respondents" in table and month in table
+    assert "row_count" in table and "expected >= 1" in table
     assert Path(failed.metadata["data_docs"].value).exists()
 
     assert not publish_started(result), "publish must not run after a failed blocking check"

@@ -1,6 +1,9 @@
 -- A failing row is a month of cx_metrics_monthly with a metric outside its possible range:
 -- a numerator above its denominator, NPS outside -100..100, CSAT outside 0..100, CES
--- outside 1..7, a rate outside 0..1, or a negative median time.
+-- outside 1..7, a rate outside 0..1, a negative median time, or a median in business
+-- minutes above the median in calendar minutes (true of every ticket, so of the medians).
+{{ config(severity='error') }}
+
 select
     month,
     nps,
@@ -10,7 +13,11 @@ select
     one_touch_rate,
     reopen_rate,
     churn_rate,
-    retention_rate
+    retention_rate,
+    first_reply_median_calendar_minutes,
+    first_reply_median_business_minutes,
+    full_resolution_median_calendar_minutes,
+    full_resolution_median_business_minutes
 from {{ ref('cx_metrics_monthly') }}
 where
     csat_satisfied > csat_responses
@@ -31,3 +38,5 @@ where
     or first_reply_median_business_minutes < 0
     or full_resolution_median_calendar_minutes < 0
     or full_resolution_median_business_minutes < 0
+    or first_reply_median_business_minutes > first_reply_median_calendar_minutes + 1e-6
+    or full_resolution_median_business_minutes > full_resolution_median_calendar_minutes + 1e-6
