@@ -37,9 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# GX sends usage analytics unless told not to: never from here (offline, and nobody asked)
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
 DATASOURCE = "xm_warehouse"
 SITE_NAME = "xm_local_site"
 KEEP_RESULTS = 1  # validation results kept per suite (the Data Docs index lists what is kept)
@@ -64,6 +61,9 @@ def docs_index(data_dir: Path | None = None) -> Path:
 def open_context(data_dir: Path) -> AbstractDataContext:
     """The file-backed GX context of this data dir: `<data_dir>/gx/` holds the stores (suites
     are rewritten from code on every run), `<data_dir>/docs/gx/` the Data Docs site."""
+    # GX reads its telemetry switch from the environment before any config: off, unless the
+    # operator said otherwise (offline, and nobody asked)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -2,9 +2,9 @@
     headcount_end = headcount_start + hires - separations + transfers_in - transfers_out,
     less the boundary events the snapshots already hold (a hire or department transfer dated
     the 1st is in headcount_start; a separation dated the last day is still in
-    headcount_end). The same identity as assert_ex_headcount_flows_balance, checked on the
-    mart's own columns, so a miscounted flow or stock in the mart fails it too. It reads
-    intermediate models as well: `meta.dagster.ref` shows it as a check of the mart. -#}
+    headcount_end). A failing row is a person counted twice, lost, or placed in the wrong
+    department, or a miscounted flow or stock. It reads intermediate models as well:
+    `meta.dagster.ref` shows it as a check of the mart. -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'ex_metrics_monthly'}}}) }}
 
 with
