@@ -85,7 +85,7 @@ def mart_specs() -> list[SuiteSpec]:
             name=f"marts.{mart}",
             layer="marts",
             table=f"marts.{mart}",
-            check="gx_invariants",
+            check="gx_mart_volume",
             blocking=True,
             description=_description(mart),
             build=lambda mart=mart: volume_suite(mart),

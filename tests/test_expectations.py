@@ -459,7 +459,7 @@ def test_failed_mart_check_blocks_publish_and_keeps_the_snapshot(data_dir, gate)
     assert not result.success
     (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed.asset_key == dg.AssetKey(["marts", "cx_metrics_monthly"])
-    assert failed.check_name == "gx_invariants" and failed.blocking
+    assert failed.check_name == "gx_mart_volume" and failed.blocking
     assert failed.severity == dg.AssetCheckSeverity.ERROR
     assert "cx_metrics_monthly holds at least 1 row: observed 0" in failed.description
     table = failed.metadata["failed_expectations"].value  # markdown, readable in the UI

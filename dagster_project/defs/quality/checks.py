@@ -1,6 +1,7 @@
 """Great Expectations suites (`expectations/`) as Dagster asset checks.
 
-- Marts: one blocking check `gx_invariants` per mart. A failure (severity ERROR) fails the
+- Marts: one blocking check `gx_mart_volume` per mart (its row-level rules are dbt tests,
+  blocking checks too, which would pass on an empty table). A failure (severity ERROR) fails the
   checks' step, and Dagster skips everything downstream in the run: `published_marts` is not
   materialised and the last good snapshot stays in place. The mart checks and the quarantine
   check run in one step (`gx_dbt_models`) right after dbt, which builds all models in one step.
