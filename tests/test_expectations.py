@@ -24,7 +24,7 @@ from expectations import all_specs, run_suites
 from expectations.raw import MAX_OUT_OF_SCALE_SHARE, MAX_QUARANTINE_SHARE, MIN_VOLUME_RATIO
 from expectations.runner import docs_index, read_docs_index
 from expectations.state import read_volume_baseline
-from ingestion.pipeline import IngestError, run_dbt
+from warehouse.dbt import DbtError, run_dbt
 
 ALL_SUITES = {s.name for s in all_specs()}
 
@@ -390,7 +390,7 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
         "test_name:expression_is_true",
         *(rule for rule in expected if rule.startswith("assert_")),
     ]
-    with pytest.raises(IngestError, match="dbt test"):
+    with pytest.raises(DbtError, match="dbt test"):
         run_dbt(["test", "--select", *select, "--target-path", str(target)], echo=lambda _: None)
 
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
