@@ -296,8 +296,7 @@ def _events_json(sim: Simulator, audits: pd.DataFrame, comments: bool) -> list[d
                         "attachments": [],
                         "audit_id": int(a.audit_id),
                         "created_at": created_at,
-                        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
-                    }
+                    }  # `via` stays the audit's string, as on every child event of this export
                 else:
                     child |= {"comment_present": True, "comment_public": public}
             else:
@@ -392,6 +391,8 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
         }
     )
     admins_at = sim.config.start - pd.Timedelta(days=500)
+    # every agent, admins included, has a default group in Zendesk: the first team's
+    first_group = int(w.teams.group_id[w.teams.group_id > 0].iloc[0])
     admins = pd.DataFrame(
         {
             "id": [389000000001, 389000000002],
@@ -400,7 +401,7 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
             "role": "admin",
             "active": True,
             "organization_id": None,
-            "default_group_id": None,
+            "default_group_id": first_group,
             "created_at": admins_at,
             "updated_at": admins_at,
         }
