@@ -420,38 +420,32 @@ def _share(seed: int, ids: np.ndarray, salt: int) -> np.ndarray:
     return x.astype(np.float64) / 2**32
 
 
-def _photo(base: str, user_id: int) -> dict:
-    """An agent's profile picture: an Attachment with one thumbnail, as Zendesk sends it."""
+PHOTO_HOST = "https://xmdemo.zendesk.com"  # the account's own host: stable whatever port serves
+
+
+def _photo(user_id: int) -> dict:
+    """An agent's profile picture: an Attachment with one thumbnail, as Zendesk sends it (links
+    point at the account's host, not at the simulator: they are never followed)."""
     pid = 370000000000 + user_id % 10**9 * 2
-    url = base.replace("/api/v2/users/", "/system/photos/")
-    return {
-        "url": f"{base.replace('/users/', '/attachments/')}{pid}.json",
-        "id": pid,
-        "file_name": "profile.png",
-        "content_url": f"{url}{pid}/profile.png",
-        "mapped_content_url": f"{url}{pid}/profile.png",
-        "content_type": "image/png",
-        "size": 24_000 + user_id % 9_000,
-        "width": 80,
-        "height": 80,
-        "inline": False,
-        "deleted": False,
-        "thumbnails": [
-            {
-                "url": f"{base.replace('/users/', '/attachments/')}{pid + 1}.json",
-                "id": pid + 1,
-                "file_name": "profile_thumb.png",
-                "content_url": f"{url}{pid + 1}/profile_thumb.png",
-                "mapped_content_url": f"{url}{pid + 1}/profile_thumb.png",
-                "content_type": "image/png",
-                "size": 2_000 + user_id % 900,
-                "width": 32,
-                "height": 32,
-                "inline": False,
-                "deleted": False,
-            }
-        ],
-    }
+
+    def attachment(aid: int, name: str, size: int, side: int) -> dict:
+        return {
+            "url": f"{PHOTO_HOST}/api/v2/attachments/{aid}.json",
+            "id": aid,
+            "file_name": name,
+            "content_url": f"{PHOTO_HOST}/system/photos/{aid}/{name}",
+            "mapped_content_url": f"{PHOTO_HOST}/system/photos/{aid}/{name}",
+            "content_type": "image/png",
+            "size": size,
+            "width": side,
+            "height": side,
+            "inline": False,
+            "deleted": False,
+        }
+
+    photo = attachment(pid, "profile.png", 24_000 + user_id % 9_000, 80)
+    photo["thumbnails"] = [attachment(pid + 1, "profile_thumb.png", 2_000 + user_id % 900, 32)]
+    return photo
 
 
 def _users_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[dict]:
@@ -483,7 +477,7 @@ def _users_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[di
                 "iana_time_zone": calendar.SCHEDULE_IANA_TZ,
                 "phone": phone,
                 "shared_phone_number": None if phone is None else False,
-                "photo": _photo(base, uid) if staff and has_photo[k] else None,
+                "photo": _photo(uid) if staff and has_photo[k] else None,
                 "locale_id": 1,
                 "locale": "en-US",
                 "organization_id": None if pd.isna(r.organization_id) else int(r.organization_id),

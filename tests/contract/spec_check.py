@@ -253,6 +253,10 @@ def request_problems(vendor: str, op: str, exchange: dict) -> list[str]:
             and not any(s.startswith(name + "[") for s in sent)
         ):
             problems.append(f"required query parameter {name!r} is missing")
+    for (where, name), p in params.items():  # declared headers, when sent, hold declared values
+        value = exchange["headers"].get(name.lower()) if where == "header" else None
+        if value is not None:
+            problems += [f"header {name}: {e}" for e in schema_errors(vendor, p["schema"], value)]
     body = exchange["body"]
     schema = operation["requestBody"]
     if body and schema is None:
