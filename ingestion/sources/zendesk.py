@@ -67,7 +67,16 @@ def zendesk_source(
             _export(
                 "incremental/tickets/cursor", "tickets", "generated_timestamp", "after_url", False
             ),
-            _export("incremental/users/cursor", "users", "updated_at", "after_url", True),
+            # a user's `photo` (an attachment with its thumbnails) stays one json value:
+            # nothing reads it, and flattening would add a child table per thumbnail list
+            _export(
+                "incremental/users/cursor",
+                "users",
+                "updated_at",
+                "after_url",
+                True,
+                columns={"photo": {"data_type": "json"}},
+            ),
             # time-based exports: may repeat records across pages; merge on id dedupes
             _export(
                 "incremental/ticket_events",
