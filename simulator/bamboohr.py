@@ -315,8 +315,10 @@ def routes(sim: Simulator) -> list[Route]:
         try:
             body = json.loads(await request.body())
             fields = list(dict.fromkeys(f for f in body.get("fields", []) if f in FIELDS))
+            # the public OpenAPI declares `employeeIds` only inside `filters`; any other key
+            # (a top-level `employeeIds` too) is ignored, as unknown field ids are
             filters = body.get("filters") or {}
-            ids = body.get("employeeIds", filters.get("employeeIds"))
+            ids = filters.get("employeeIds")
             lc = filters.get("lastChanged") or {}
             lc_value = lc.get("value")
         except (ValueError, AttributeError, TypeError):
@@ -326,7 +328,7 @@ def routes(sim: Simulator) -> list[Route]:
             since = _since(lc_value)
             if since is None:
                 return _error(400, "Invalid lastChanged filter value")
-            emp = emp[emp.changed_at > since]
+            emp = emp[emp.changed_at >= since]  # "changed at or after" (the OpenAPI)
         if ids is not None:
             emp = emp[emp.id.isin([str(i) for i in ids])]
         return JSONResponse(

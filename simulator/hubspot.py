@@ -95,6 +95,40 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
         *_ALWAYS,
     ),
 }
+# what the property definitions say (HubSpot's `description` is required by its OpenAPI)
+DESCRIPTIONS = {
+    "name": "The name of the company.",
+    "domain": "The domain name of the company or organization.",
+    "industry": "The type of business the company performs.",
+    "country": "The country or region in which the company is located.",
+    "xm_segment": "Customer size segment (custom property).",
+    "lifecyclestage": "The qualification of contacts to sales readiness.",
+    "hs_lastmodifieddate": "Most recent timestamp of any property update for this object.",
+    "hs_csm_sentiment": "The customer success manager's view of the account's health.",
+    "createdate": "The date the record was created.",
+    "hs_object_id": "The unique ID for this record. This value is set automatically by HubSpot.",
+    "email": "A contact's email address.",
+    "firstname": "A contact's first name.",
+    "lastname": "A contact's last name.",
+    "associatedcompanyid": "HubSpot defined ID of a contact's primary associated company.",
+    "lastmodifieddate": "Most recent timestamp of any property update for this contact.",
+    "dealname": "The name given to this deal.",
+    "amount": "The total amount of the deal.",
+    "dealstage": "The stage of the deal.",
+    "pipeline": "The pipeline the deal is in.",
+    "closedate": "Date the deal was closed. Set automatically by HubSpot.",
+    "contract_start_date": "First day of the contract term (custom property).",
+    "contract_end_date": "Last day of the contract term (custom property).",
+}
+# enumeration options HubSpot defines (labels as its UI shows them); a retired value such as
+# the dirty `closedwon_legacy` stage is, realistically, not among them
+LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+             "opportunity", "customer", "evangelist", "other"]  # fmt: skip
+# request body fields HubSpot's OpenAPI declares; its JSON binding refuses any other with a 400
+SEARCH_FIELDS = {"filterGroups", "sorts", "query", "properties", "limit", "after"}
+FILTER_FIELDS = {"propertyName", "operator", "value", "highValue", "values"}
+BATCH_READ_FIELDS = {"inputs"}
+BATCH_INPUT_FIELDS = {"id", "after"}
 # (from, to) -> (v4 typeId of the primary association, v3 embedded type name)
 ASSOCIATIONS = {
     ("deals", "companies"): (5, "deal_to_company"),
@@ -125,6 +159,26 @@ def _unauthorized() -> JSONResponse:
 
 def _bad(message: str) -> JSONResponse:
     return _error(400, message, "VALIDATION_ERROR")
+
+
+def _unrecognized(body, allowed: set[str], model: str) -> str | None:
+    """HubSpot's message for a body field its request model does not declare, else None."""
+    extra = sorted(set(body) - allowed) if isinstance(body, dict) else []
+    if not extra:
+        return None
+    return (
+        f'Invalid input JSON on line 1: Unrecognized field "{extra[0]}" (class '
+        f"com.hubspot.crm.public.{model}), not marked as ignorable"
+    )
+
+
+def _search_body_problem(body: dict) -> str | None:
+    problem = _unrecognized(body, SEARCH_FIELDS, "PublicObjectSearchRequest")
+    for group in body.get("filterGroups") or []:
+        problem = problem or _unrecognized(group, {"filters"}, "FilterGroup")
+        for f in (group.get("filters") or []) if isinstance(group, dict) else []:
+            problem = problem or _unrecognized(f, FILTER_FIELDS, "Filter")
+    return problem
 
 
 def _obj(values) -> pd.Series:
@@ -412,6 +466,27 @@ def _search_rows(view: pd.DataFrame, object_type: str, body: dict) -> pd.DataFra
     return view
 
 
+# ---- property definitions ---------------------------------------------------------
+@cache
+def _options(sim: Simulator, object_type: str) -> dict[str, list[str]]:
+    """The defined values of each enumeration property."""
+    c = sim.world.companies
+    if object_type == "companies":
+        return {
+            "industry": sorted(c.industry.dropna().unique()),
+            "xm_segment": sorted(c.segment.dropna().unique()),
+            "lifecyclestage": LIFECYCLE,
+            "hs_csm_sentiment": list(SENTIMENTS),
+        }
+    if object_type == "deals":
+        return {
+            "dealstage": ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+                          "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"],
+            "pipeline": ["default"],
+        }  # fmt: skip
+    return {}
+
+
 # ---- routes -------------------------------------------------------------------
 def _encode(last_id: int) -> str:
     return base64.urlsafe_b64encode(str(last_id).encode()).decode()
@@ -477,6 +552,9 @@ def routes(sim: Simulator) -> list[Route]:
 
     def search(request: Request, body: dict) -> JSONResponse:
         object_type = request.path_params["object_type"]
+        problem = _search_body_problem(body)
+        if problem:
+            return _bad(problem)
         limit = max(1, min(SEARCH_MAX, int(body.get("limit", 10))))
         after = int(body.get("after") or 0)
         if after >= SEARCH_RESULT_CAP:
@@ -498,25 +576,49 @@ def routes(sim: Simulator) -> list[Route]:
         at = iso_ms(pd.Series([sim.config.start - pd.Timedelta(days=400)])).iat[0]
         drift_at = iso_ms(pd.Series([sim.config.clock0 - pd.Timedelta(days=DRIFT_DAYS)])).iat[0]
         results = []
-        for p in PROPERTIES[object_type].values():
+        options = _options(sim, object_type)
+        for order, p in enumerate(PROPERTIES[object_type].values()):
             if p.name == "hs_csm_sentiment" and sim.config.dirty_rate <= 0:
                 continue
             created = drift_at if p.name == "hs_csm_sentiment" else at
-            results.append(
-                {
-                    "name": p.name,
-                    "label": p.name.replace("_", " ").title(),
-                    "type": p.type,
-                    "fieldType": p.field_type,
-                    "groupName": GROUPS[object_type],
-                    "hubspotDefined": not p.custom,
-                    "calculated": False,
-                    "options": [],
-                    "createdAt": created,
-                    "updatedAt": created,
-                    "archived": False,
-                }
-            )
+            read_only = p.name in ("hs_object_id", "createdate", MODIFIED[object_type])
+            definition = {
+                "name": p.name,
+                "label": p.name.replace("_", " ").title(),
+                "description": DESCRIPTIONS[p.name],
+                "type": p.type,
+                "fieldType": p.field_type,
+                "groupName": GROUPS[object_type],
+                "options": [
+                    {
+                        "label": v.replace("_", " ").title(),
+                        "value": v,
+                        "hidden": False,
+                        "displayOrder": i,
+                        "description": "",
+                    }
+                    for i, v in enumerate(options.get(p.name, []))
+                ],
+                "displayOrder": -1 if not p.custom else order,
+                "calculated": False,
+                "externalOptions": False,
+                "hasUniqueValue": p.name == "hs_object_id",
+                "hidden": False,
+                "hubspotDefined": not p.custom,
+                "formField": not read_only,
+                "dataSensitivity": "non_sensitive",
+                "modificationMetadata": {
+                    "archivable": p.custom,
+                    "readOnlyDefinition": not p.custom,
+                    "readOnlyValue": read_only,
+                },
+                "createdAt": created,
+                "updatedAt": created,
+                "archived": False,
+            }
+            if p.custom:  # custom properties carry their creator; HubSpot's own do not
+                definition["createdUserId"] = definition["updatedUserId"] = "1000001"
+            results.append(definition)
         return JSONResponse({"results": results})
 
     def batch_read(request: Request, body: dict) -> JSONResponse:
@@ -524,6 +626,15 @@ def routes(sim: Simulator) -> list[Route]:
         if not set(pair) <= set(OBJECT_TYPES):
             return _bad(f"Unknown object types {pair[0]!r} -> {pair[1]!r}")
         started = pd.Timestamp.now(tz="UTC")
+        problem = _unrecognized(
+            body, BATCH_READ_FIELDS, "BatchInputPublicFetchAssociationsBatchRequest"
+        )
+        for item in body.get("inputs") or []:
+            problem = problem or _unrecognized(
+                item, BATCH_INPUT_FIELDS, "PublicFetchAssociationsBatchRequest"
+            )
+        if problem:
+            return _bad(problem)
         inputs = body.get("inputs") or []
         if len(inputs) > 1000:
             return _bad("Batch read is limited to 1000 inputs")

@@ -351,7 +351,21 @@ def _parse_date(value: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+# the Start Response Export request fields Qualtrics documents; it validates request bodies and
+# refuses a field it does not know rather than ignoring it
+EXPORT_FIELDS = {
+    "format", "startDate", "endDate", "limit", "compress", "useLabels", "questionIds",
+    "embeddedDataIds", "surveyMetadataIds", "seenUnansweredRecode",
+    "multiselectSeenUnansweredRecode", "includeDisplayOrder", "formatDecimalAsComma", "timeZone",
+    "newlineReplacement", "breakoutSets", "filterId", "exportResponsesInProgress",
+    "sortByLastModifiedDate", "allowContinuation", "continuationToken",
+}  # fmt: skip
+
+
 def _start_export(sim: Simulator, survey: pd.Series, body: dict) -> JSONResponse:
+    unknown = sorted(set(body) - EXPORT_FIELDS)
+    if unknown:
+        return _bad(f"Invalid request body: unrecognized field '{unknown[0]}'")
     if body.get("format") != "json":
         return _bad("format is required; the simulator serves format json only")
     try:

@@ -47,6 +47,9 @@ class Simulator:
         self.requests: collections.Counter[str] = collections.Counter()
         self.faults: collections.Counter[str] = collections.Counter()
         self.exports: dict[str, dict] = {}  # Qualtrics export jobs
+        # when a list: every vendor exchange as it crossed the wire (method, path, query, headers,
+        # body, status, response body), for the contract tests against the vendors' specifications
+        self.captured: list[dict] | None = None
 
     def advance(self, days: float) -> pd.Timestamp:
         new = self.clock + pd.Timedelta(days=days)
@@ -150,7 +153,9 @@ def create_app(sim: Simulator) -> Starlette:
                 return Response("simulated server error", status_code=code)
             await asyncio.sleep(sim.slow_seconds)
         # views are CPU-bound pandas work: keep the event loop responsive
-        return await call_next(request)
+        if sim.captured is None:
+            return await call_next(request)
+        return await _capture(sim.captured, vendor, request, call_next)
 
     app = Starlette(
         routes=[
@@ -164,6 +169,32 @@ def create_app(sim: Simulator) -> Starlette:
     )
 
     return app
+
+
+async def _capture(log: list[dict], vendor: str, request: Request, call_next) -> Response:
+    """Serve the request and record both sides as they crossed the wire."""
+    body = await request.body()  # Starlette caches it: the route reads the same bytes
+    response = await call_next(request)
+    chunks = [chunk async for chunk in response.body_iterator]
+    content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+    log.append(
+        {
+            "vendor": vendor,
+            "method": request.method,
+            "path": request.url.path,
+            "query": list(request.query_params.multi_items()),
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "body": body,
+            "status": response.status_code,
+            "response_headers": dict(response.headers),
+            "response": content,
+        }
+    )
+    return Response(
+        content,
+        status_code=response.status_code,
+        headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
+    )
 
 
 # ---- running it ------------------------------------------------------------

@@ -213,10 +213,12 @@ def _cursor_export(request: Request, view: pd.DataFrame, key: str, render) -> JS
     if len(page):
         pos_ts, pos_id = int(page.gts.iloc[-1]), int(page.id.iloc[-1])
     after = _encode(pos_ts, pos_id)
+    # the next link carries the cursor, and per_page only if the client chose one
+    params = {"cursor": after, **({"per_page": per_page} if "per_page" in q else {})}
     return JSONResponse(
         {
             key: render(page),
-            "after_url": absolute(request, cursor=after, per_page=per_page),
+            "after_url": absolute(request, **params),
             "after_cursor": after,
             "before_url": None,
             "before_cursor": None,
@@ -242,7 +244,9 @@ def _time_export(request: Request, epochs: np.ndarray, key: str, render) -> JSON
     end_time = int(epochs[hi - 1]) if hi > lo else start
     if hi > lo and epochs[lo] == epochs[hi - 1]:
         end_time += 1  # a page of one timestamp: step past it or the export never advances
-    params = {"start_time": end_time, "per_page": per_page}
+    params: dict = {"start_time": end_time}
+    if "per_page" in q:
+        params["per_page"] = per_page
     if "include" in q:
         params["include"] = q["include"]
     return JSONResponse(
@@ -292,8 +296,7 @@ def _events_json(sim: Simulator, audits: pd.DataFrame, comments: bool) -> list[d
                         "attachments": [],
                         "audit_id": int(a.audit_id),
                         "created_at": created_at,
-                        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
-                    }
+                    }  # `via` stays the audit's string, as on every child event of this export
                 else:
                     child |= {"comment_present": True, "comment_public": public}
             else:
@@ -388,6 +391,8 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
         }
     )
     admins_at = sim.config.start - pd.Timedelta(days=500)
+    # every agent, admins included, has a default group in Zendesk: the first team's
+    first_group = int(w.teams.group_id[w.teams.group_id > 0].iloc[0])
     admins = pd.DataFrame(
         {
             "id": [389000000001, 389000000002],
@@ -396,7 +401,7 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
             "role": "admin",
             "active": True,
             "organization_id": None,
-            "default_group_id": None,
+            "default_group_id": first_group,
             "created_at": admins_at,
             "updated_at": admins_at,
         }
@@ -406,33 +411,104 @@ def users_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     return users.sort_values(["gts", "id"], ignore_index=True)
 
 
-def _users_json(request: Request, rows: pd.DataFrame) -> list[dict]:
+def _share(seed: int, ids: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform [0, 1) draw per user id, fixed by the seed: stable across clock moves and
+    pages (a per-record hash, not a stream position)."""
+    x = (ids.astype(np.uint64) * np.uint64(0x9E3779B1) + np.uint64(seed * 0x85EBCA6B + salt)) % (
+        np.uint64(2**32)
+    )
+    return x.astype(np.float64) / 2**32
+
+
+PHOTO_HOST = "https://xmdemo.zendesk.com"  # the account's own host: stable whatever port serves
+
+
+def _photo(user_id: int) -> dict:
+    """An agent's profile picture: an Attachment with one thumbnail, as Zendesk sends it (links
+    point at the account's host, not at the simulator: they are never followed)."""
+    pid = 370000000000 + user_id % 10**9 * 2
+
+    def attachment(aid: int, name: str, size: int, side: int) -> dict:
+        return {
+            "url": f"{PHOTO_HOST}/api/v2/attachments/{aid}.json",
+            "id": aid,
+            "file_name": name,
+            "content_url": f"{PHOTO_HOST}/system/photos/{aid}/{name}",
+            "mapped_content_url": f"{PHOTO_HOST}/system/photos/{aid}/{name}",
+            "content_type": "image/png",
+            "size": size,
+            "width": side,
+            "height": side,
+            "inline": False,
+            "deleted": False,
+        }
+
+    photo = attachment(pid, "profile.png", 24_000 + user_id % 9_000, 80)
+    photo["thumbnails"] = [attachment(pid + 1, "profile_thumb.png", 2_000 + user_id % 900, 32)]
+    return photo
+
+
+def _users_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[dict]:
+    """Every field of Zendesk's user object (its OpenAPI's 39), with the values and nulls the
+    real service sends for each role: end users are `restricted_agent` with ticket access
+    `requested`, have no signature, alias or 2FA state; some have a phone; agents have a
+    signature, some a photo."""
     base = str(request.base_url).rstrip("/") + "/zendesk/api/v2/users/"
     created, updated = iso_z(rows.created_at), iso_z(rows.updated_at)
+    ids = rows.id.to_numpy().astype(np.int64)
+    seed = sim.config.seed
+    has_phone, has_photo = _share(seed, ids, 1) < 0.3, _share(seed, ids, 2) < 0.4
+    unverified, two_factor = _share(seed, ids, 3) < 0.1, _share(seed, ids, 4) < 0.5
     out = []
-    for r, c, u in zip(rows.itertuples(index=False), created, updated, strict=True):
+    rows_iter = rows.itertuples(index=False)
+    for k, (r, c, u) in enumerate(zip(rows_iter, created, updated, strict=True)):
+        uid, staff = int(r.id), r.role != "end-user"
+        phone = f"+1555{uid % 10_000_000:07d}" if has_phone[k] and not staff else None
+        first = str(r.name).split(" ")[0]
         out.append(
             {
-                "id": int(r.id),
-                "url": f"{base}{int(r.id)}.json",
+                "id": uid,
+                "url": f"{base}{uid}.json",
                 "name": r.name,
                 "email": r.email,
+                "created_at": c,
+                "updated_at": u,
+                "time_zone": calendar.SCHEDULE_RAILS_TZ,
+                "iana_time_zone": calendar.SCHEDULE_IANA_TZ,
+                "phone": phone,
+                "shared_phone_number": None if phone is None else False,
+                "photo": _photo(uid) if staff and has_photo[k] else None,
+                "locale_id": 1,
+                "locale": "en-US",
+                "organization_id": None if pd.isna(r.organization_id) else int(r.organization_id),
                 "role": r.role,
+                "verified": bool(staff or not unverified[k]),
+                "external_id": None,
+                "tags": [],
+                "alias": "" if staff else None,
+                "active": bool(r.active),
+                "shared": False,
+                "shared_agent": False,
+                "last_login_at": u if staff else None,
+                "two_factor_auth_enabled": bool(r.role == "admin" or two_factor[k])
+                if staff
+                else None,
+                "signature": f"{first}\nExperience Warehouse Support" if staff else None,
+                "details": "",
+                "notes": "",
                 "role_type": None,
                 "custom_role_id": None,
-                "active": bool(r.active),
+                "moderator": r.role == "admin",
+                "ticket_restriction": None if staff else "requested",
+                "only_private_comments": False,
+                "restricted_agent": not staff,
                 "suspended": False,
-                "organization_id": None if pd.isna(r.organization_id) else int(r.organization_id),
                 "default_group_id": None
                 if pd.isna(r.default_group_id)
                 else int(r.default_group_id),
-                "time_zone": calendar.SCHEDULE_RAILS_TZ,
-                "locale": "en-US",
-                "tags": [],
+                "report_csv": r.role == "admin",
+                "chat_only": False,
                 "user_fields": {},
-                "created_at": c,
-                "updated_at": u,
-                "last_login_at": u if r.role != "end-user" else None,
             }
         )
     return out
@@ -549,7 +625,7 @@ def routes(sim: Simulator) -> list[Route]:
 
     def users(request: Request):
         return _cursor_export(
-            request, users_view(sim), "users", lambda rows: _users_json(request, rows)
+            request, users_view(sim), "users", lambda rows: _users_json(sim, request, rows)
         )
 
     def ticket_events(request: Request):

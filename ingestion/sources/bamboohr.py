@@ -82,14 +82,18 @@ def bamboohr_source(
         ids = list(_by_employee(get("employees/changed", since=since)))
         if not ids:
             return
+        # the public OpenAPI declares `employeeIds` only inside `filters`; at the top level
+        # BambooHR ignores it (an unknown key) and the report is filtered by lastChanged alone
         report = requests.post(
             f"{base}/reports/custom",
-            params={"format": "JSON", "onlyCurrent": "false"},
+            params={"format": "json", "onlyCurrent": "false"},
             json={
                 "title": "xm employees",
                 "fields": EMPLOYEE_FIELDS,
-                "filters": {"lastChanged": {"includeNull": "no", "value": since}},
-                "employeeIds": [int(i) for i in ids],
+                "filters": {
+                    "lastChanged": {"includeNull": "no", "value": since},
+                    "employeeIds": [int(i) for i in ids],
+                },
             },
             auth=auth,
             headers=headers,

@@ -227,8 +227,13 @@ def test_custom_report_includes_terminated_employees(served):
         assert rows[str(eid)]["hireDate"] == f"{period.hire_date:%Y-%m-%d}"
         assert rows[str(eid)]["originalHireDate"] == f"{first_hire[eid]:%Y-%m-%d}"
     some = sorted(rows, key=int)[:3]
-    only = report(url, {"fields": ["firstName"], "employeeIds": [int(i) for i in some]})
+    only = report(
+        url, {"fields": ["firstName"], "filters": {"employeeIds": [int(i) for i in some]}}
+    )
     assert [e["id"] for e in only["employees"]] == some
+    # the OpenAPI declares employeeIds only inside `filters`: at the top level it is ignored
+    ignored = report(url, {"fields": ["firstName"], "employeeIds": [int(i) for i in some]})
+    assert len(ignored["employees"]) == len(rows)
 
 
 def test_changed_tables_return_all_rows_of_changed_employees(served):
