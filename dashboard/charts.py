@@ -40,7 +40,7 @@ def lines(
     base = alt.Chart(tidy, title=title)
     chart = base.mark_line(point=True).encode(
         x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
-        y=alt.Y("value:Q", title=y_title),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format="~g")),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=[
             alt.Tooltip("month:T", format="%Y-%m"),
@@ -78,7 +78,9 @@ def bars(frame: pd.DataFrame, series: dict[str, str], title: str, y_title: str) 
     )
 
 
-def heatmap(frame: pd.DataFrame, group: str, value: str, title: str, domain: tuple) -> alt.Chart:
+def heatmap(
+    frame: pd.DataFrame, group: str, value: str, title: str, domain: tuple, scheme: str = "blues"
+) -> alt.Chart:
     """Groups x months coloured by `value`; suppressed cells grey with an "S", never a colour
     (the figure is unknown, not zero)."""
     tidy = _months(frame[["month", group, value, "is_suppressed"]])
@@ -102,7 +104,7 @@ def heatmap(frame: pd.DataFrame, group: str, value: str, title: str, domain: tup
         .encode(
             x=x,
             y=y,
-            color=alt.Color(f"{value}:Q", scale=alt.Scale(domain=list(domain), scheme="blues")),
+            color=alt.Color(f"{value}:Q", scale=alt.Scale(domain=list(domain), scheme=scheme)),
             tooltip=tooltip,
         )
     )

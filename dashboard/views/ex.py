@@ -91,7 +91,9 @@ def render(marts: Marts, filters: Filters) -> None:
         width="stretch",
     )
     st.altair_chart(
-        charts.heatmap(departments, "department", "enps", "eNPS by department", (-100, 100)),
+        charts.heatmap(
+            departments, "department", "enps", "eNPS by department", (-100, 100), "redblue"
+        ),
         width="stretch",
     )
 
