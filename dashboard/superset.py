@@ -43,6 +43,7 @@ REQUIREMENTS = [
     "flask-limiter<4",  # 4.x no longer brings `rich`, which Superset's CLI imports
     "flask-caching<2.4",  # 2.4+ passes an argument Superset's metastore cache refuses
     "cachetools>=5",  # imported by Superset's engine specs, not declared by it
+    "gunicorn>=27",  # for --no-control-socket (no socket in ~/.gunicorn shared by servers)
 ]
 POSTGRES_REQUIREMENTS = ["psycopg2-binary>=2.9"]
 ADMIN = "admin"
@@ -215,6 +216,7 @@ class Superset:
                 "0",
                 "--limit-request-field_size",
                 "0",
+                "--no-control-socket",
                 "superset.app:create_app()",
             ],
             env=self.environment(),
