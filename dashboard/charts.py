@@ -131,5 +131,6 @@ def scatter(pairs: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> 
     )
     chart = points
     if len(tidy) >= 3:
-        chart = points + base.transform_regression(x, y).mark_line(color="black")
+        line = base.transform_regression(x, y).mark_line(color="black")
+        chart = points + line.encode(x=f"{x}:Q", y=f"{y}:Q")
     return chart.properties(height=320)

@@ -83,6 +83,11 @@ def render(marts: Marts, filters: Filters) -> None:
             if y.endswith("_minutes"):
                 plot[y] = plot[y].astype(float) / 60
             st.altair_chart(charts.scatter(plot, x, y, x_title, y_title), width="stretch")
+        hidden = teams[teams["is_suppressed"].astype(bool) & teams[y].notna()]
+        st.caption(
+            f"{len(pairs)} published team-months drawn; {len(hidden)} suppressed team-months "
+            f"with a {NAMES[y]} are not drawn and not in r (their engagement is not published)."
+        )
 
     st.subheader("Team-months in this selection")
     counts = (
