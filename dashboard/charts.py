@@ -40,7 +40,7 @@ def lines(
     base = alt.Chart(tidy, title=title)
     chart = base.mark_line(point=True).encode(
         x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
-        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format="~g")),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.3~r")),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=[
             alt.Tooltip("month:T", format="%Y-%m"),
