@@ -98,3 +98,93 @@ def test_incomplete_month_is_left_out_by_default(published_snapshot, marts):
     if not marts.is_complete(newest):  # the data's clock stops mid-month
         assert end < newest
     assert (end.year - start.year) * 12 + end.month - start.month == 11
+
+
+PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+@pytest.mark.postgres
+def test_reads_postgres_published_as_the_bi_role(published_snapshot, pg_dsn, marts, tmp_path):
+    """The same figures from a PostgreSQL `published` schema (the snapshot's tables copied
+    into a database of this test's own), read as a BI role that may read nothing else."""
+    import psycopg2
+    from psycopg2.extras import execute_values
+
+    from tests.support.world import environ
+    from warehouse.publish_postgres import setup_bi_role
+    from warehouse.settings import libpq_env
+
+    database, role, password = "xm_dashboard_test", "xm_dashboard_bi", "dashboard-bi"
+    admin = libpq_env(pg_dsn)
+    con = psycopg2.connect(pg_dsn)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"drop database if exists {database}")
+        cur.execute(f"create database {database}")
+    con.close()
+    target = {**admin, "PGDATABASE": database}
+    snapshot = duckdb.connect(
+        str(snapshot_path(Settings(data_dir=published_snapshot))), read_only=True
+    )
+    con = psycopg2.connect(
+        host=target["PGHOST"],
+        port=target["PGPORT"],
+        user=target["PGUSER"],
+        password=target["PGPASSWORD"],
+        dbname=database,
+    )
+    with con.cursor() as cur:
+        cur.execute("create schema published")
+        tables = [
+            t
+            for (t,) in snapshot.execute(
+                "select table_name from duckdb_tables() where schema_name = 'main'"
+            ).fetchall()
+        ]
+        for table in tables:
+            columns = snapshot.execute(f"describe {table}").fetchall()
+            ddl = ", ".join(
+                f'"{name}" {PG_TYPES.get(kind, "numeric" if kind.startswith("DECIMAL") else "text")}'
+                for name, kind, *_ in columns
+            )
+            cur.execute(f"create table published.{table} ({ddl})")
+            rows = snapshot.execute(f"select * from {table}").fetchall()
+            if rows:
+                execute_values(cur, f"insert into published.{table} values %s", rows)
+    con.commit()
+    con.close()
+    snapshot.close()
+    with environ({**target, "XM_TARGET": "postgres", "XM_BI_ROLE": role}):
+        setup_bi_role(password, role)
+
+    as_bi = {**target, "PGUSER": role, "PGPASSWORD": password}
+    settings = Settings(data_dir=tmp_path, target="postgres", postgres=as_bi)
+    pg = data.load(data.Source(settings))
+    assert pg.source.startswith("schema published on PostgreSQL") and role in pg.source
+    assert (pg.run_id, pg.as_of, pg.months) == (marts.run_id, marts.as_of, marts.months)
+    assert pg.tables.set_index("table")["rows"].to_dict() == (
+        marts.tables.set_index("table")["rows"].to_dict()
+    )
+    for name in ("cx", "ex", "teams", "link"):
+        mine, theirs = getattr(pg, name), getattr(marts, name)
+        assert list(mine.columns) == list(theirs.columns) and len(mine) == len(theirs), name
+        for column in mine.columns:
+            a, b = mine[column], theirs[column]
+            if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
+                a, b = a.astype(float), b.astype(float)
+                same = ((a - b).abs() <= 1e-9) | (a.isna() & b.isna())
+            else:
+                same = (a.astype(str) == b.astype(str)) | (a.isna() & b.isna())
+            assert same.all(), (name, column)
+    facts = data.cx_from_facts(pg).set_index("month")
+    assert facts["csat_responses"].tolist() == pg.cx.set_index("month")["csat_responses"].tolist()
