@@ -401,8 +401,6 @@ def dashboard(
 
     Pages: CX, EX, EX <-> CX, data health. Reads the snapshot read-only (or PostgreSQL's
     `published` schema as the PG* login, e.g. the BI role), never the warehouse."""
-    import subprocess
-
     from dashboard.data import SnapshotMissing, Source
     from dashboard.serve import command, environment, page_urls
 
@@ -414,9 +412,10 @@ def dashboard(
     typer.echo(f"reading {source.describe()}")
     for title, url in page_urls(f"http://{host}:{port}").items():
         typer.echo(f"{title:<20} {url}")
-    typer.echo("Ctrl-C to stop")
-    with contextlib.suppress(KeyboardInterrupt):
-        subprocess.run(command(port, host), env=environment(), check=False)
+    typer.echo("Ctrl-C to stop", nl=True)
+    sys.stdout.flush()
+    cmd = command(port, host)
+    os.execve(cmd[0], cmd, environment())  # Streamlit in this process: signals reach it
 
 
 bi_app = typer.Typer(help="BI tools on the published marts (docs/bi.md).", no_args_is_help=True)
