@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import os
+import signal
 import sys
 import time
 from typing import Annotated
@@ -418,6 +419,10 @@ def dashboard(
     os.execve(cmd[0], cmd, environment())  # Streamlit in this process: signals reach it
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 bi_app = typer.Typer(help="BI tools on the published marts (docs/bi.md).", no_args_is_help=True)
 app.add_typer(bi_app, name="bi")
 
@@ -510,6 +515,7 @@ def bi_superset(
         )
         typer.echo(f"log          {superset.log}")
         typer.echo("Ctrl-C to stop")
+        signal.signal(signal.SIGTERM, _interrupt)  # stop the server on a kill too
         with contextlib.suppress(KeyboardInterrupt):
             superset.process.wait()
     except SupersetError as e:
