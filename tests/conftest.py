@@ -50,6 +50,20 @@ def built_warehouse(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def published_snapshot(built_warehouse, tmp_path_factory):
+    """The session's test warehouse published (DuckDB snapshot + Parquet), as BI tools and the
+    dashboard read it: a data dir of its own (the warehouse linked in). Tests must only read it."""
+    from warehouse.publish import publish
+    from warehouse.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("published") / "data"
+    data_dir.mkdir()
+    (data_dir / "warehouse.duckdb").symlink_to(built_warehouse / "warehouse.duckdb")
+    publish(run_id="published-test", settings=Settings(data_dir=data_dir))
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def pg_dsn(tmp_path_factory):
     """A PostgreSQL server for the session: `XM_TEST_POSTGRES_DSN` if set (a database the
     tests may fill), else a throwaway cluster started here (Debian's postgresql package is

@@ -18,7 +18,15 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("warehouse", "simulator", "ingestion", "expectations", "dagster_project", "xm")
+PACKAGES = (
+    "warehouse",
+    "simulator",
+    "ingestion",
+    "expectations",
+    "dagster_project",
+    "dashboard",
+    "xm",
+)
 # what each package may import of the project's own packages
 ALLOWED = {
     "warehouse": set(),
@@ -26,7 +34,8 @@ ALLOWED = {
     "ingestion": {"warehouse"},
     "expectations": {"warehouse"},
     "dagster_project": {"warehouse", "ingestion", "expectations"},
-    "xm": {"warehouse", "simulator", "ingestion", "expectations", "dagster_project"},
+    "dashboard": {"warehouse"},
+    "xm": {"warehouse", "simulator", "ingestion", "expectations", "dagster_project", "dashboard"},
 }
 DAGSTER = ("dagster", "dagster_dbt", "dagster_dlt", "dagster_webserver", "dagster_dg_cli")
 

@@ -24,6 +24,7 @@ from warehouse.settings import Settings
 
 SNAPSHOT_NAME = "marts.duckdb"
 RUN_ID_COLUMN = "_published_run_id"
+STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later (docs/bi.md)
 
 
 def snapshot_path(settings: Settings | None = None) -> Path:
@@ -63,7 +64,9 @@ def publish_duckdb(
     shutil.rmtree(parquet, ignore_errors=True)
     parquet.mkdir()
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(tmp))
+    # the storage format every supported client reads: DuckDB 1.x (BI tools embed it) cannot
+    # open 2.0's default format; tests/test_bi_clients.py opens the snapshot with duckdb<2
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
         available = [

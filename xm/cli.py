@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import os
+import signal
 import sys
 import time
 from typing import Annotated
@@ -26,6 +27,8 @@ simulate = typer.Typer(
 app.add_typer(simulate, name="simulate")
 
 DEFAULT_PORT = 8765
+DASHBOARD_PORT = 8501
+SUPERSET_PORT = 8088
 SimUrl = Annotated[
     str,
     typer.Option("--url", envvar="XM_SIMULATOR_URL", help="Base URL of a running simulator."),
@@ -283,6 +286,12 @@ def _summary(settings: Settings, docs, seconds: float) -> None:
         typer.echo(
             f"        published snapshot  duckdb -readonly {published_location(settings)}  (+ Parquet beside it)"
         )
+    typer.echo(
+        f"        dashboard           .venv/bin/xm dashboard   (then http://127.0.0.1:{DASHBOARD_PORT})"
+    )
+    typer.echo(
+        "        Superset            .venv/bin/xm bi superset (the marts in Apache Superset)"
+    )
     typer.echo("        asset graph         make ui   (then http://127.0.0.1:3000)")
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
     typer.echo(f"        GX Data Docs        {docs_index(settings.data_dir)}")
@@ -376,6 +385,140 @@ def docs_serve(
         for name, path in (("dbt docs", "dbt/index.html"), ("GX Data Docs", "gx/index.html")):
             if (root / path).exists():
                 typer.echo(f"{name:<13} http://{host}:{port}/{path}")
+        typer.echo(
+            f"{'dashboard':<13} xm dashboard (http://127.0.0.1:{DASHBOARD_PORT}): the marts as charts"
+        )
         typer.echo("Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="TCP port.")] = DASHBOARD_PORT,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the dashboard on the published marts (Streamlit) until interrupted.
+
+    Pages: CX, EX, EX <-> CX, data health. Reads the snapshot read-only (or PostgreSQL's
+    `published` schema as the PG* login, e.g. the BI role), never the warehouse."""
+    from dashboard.data import SnapshotMissing, Source
+    from dashboard.serve import command, environment, page_urls
+
+    source = Source(_settings())
+    try:
+        source.version()
+    except SnapshotMissing as e:
+        _fail(str(e))
+    typer.echo(f"reading {source.describe()}")
+    for title, url in page_urls(f"http://{host}:{port}").items():
+        typer.echo(f"{title:<20} {url}")
+    typer.echo("Ctrl-C to stop", nl=True)
+    sys.stdout.flush()
+    cmd = command(port, host)
+    os.execve(cmd[0], cmd, environment())  # Streamlit in this process: signals reach it
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+bi_app = typer.Typer(help="BI tools on the published marts (docs/bi.md).", no_args_is_help=True)
+app.add_typer(bi_app, name="bi")
+
+
+@bi_app.command("superset")
+def bi_superset(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = SUPERSET_PORT,
+    home: Annotated[
+        str | None,
+        typer.Option(
+            help="Superset's home (metadata, config, logs); default $XM_DATA_DIR/superset."
+        ),
+    ] = None,
+    venv: Annotated[
+        str | None,
+        typer.Option(help="Superset's own virtual environment; default a cache directory."),
+    ] = None,
+    bi_password: Annotated[
+        str | None,
+        typer.Option(envvar="XM_BI_PASSWORD", help="PostgreSQL: the BI role's password."),
+    ] = None,
+) -> None:
+    """Run Apache Superset on the published marts until interrupted.
+
+    Superset runs from a virtual environment of its own (installed on first use: minutes);
+    the snapshot is registered as a read-only database, with one dataset per mart and a
+    "CSAT by month" chart."""
+    from pathlib import Path
+
+    from dashboard.superset import (
+        ADMIN,
+        DATABASE_NAME,
+        Api,
+        Superset,
+        SupersetError,
+        csat_by_month,
+        default_venv,
+        duckdb_uri,
+    )
+    from dashboard.venvs import VenvError
+    from warehouse.publish import query_published, snapshot_path
+
+    settings = _settings()
+    postgres = settings.target == "postgres"
+    if postgres:
+        if not bi_password:
+            _fail("set XM_BI_PASSWORD (or --bi-password): Superset connects as the BI role")
+        pg = settings.postgres or {}
+        from urllib.parse import quote
+
+        uri = (
+            f"postgresql+psycopg2://{quote(settings.bi_role, safe='')}:{quote(bi_password, safe='')}"
+            f"@{pg['PGHOST']}:{pg.get('PGPORT', '5432')}/{pg['PGDATABASE']}"
+        )
+        schema = "published"
+    else:
+        snapshot = snapshot_path(settings)
+        if not snapshot.exists():
+            _fail(f"no published snapshot at {snapshot}: run `xm demo` first")
+        uri, schema = duckdb_uri(snapshot), "main"
+    superset = Superset(
+        home=Path(home).resolve() if home else settings.data_dir / "superset",
+        venv=Path(venv).resolve() if venv else default_venv(postgres),
+        port=port,
+    )
+    try:
+        superset.install(postgres=postgres, echo=typer.echo)
+        superset.initialise(echo=typer.echo)
+        superset.start(echo=typer.echo)
+    except (SupersetError, VenvError) as e:
+        _fail(str(e))
+    try:
+        api = Api(superset.url, ADMIN, superset.password)
+        database = api.database(DATABASE_NAME, uri)
+        published = query_published(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_name <> '_publish_info' order by 1",
+            [schema],
+            settings=settings,
+        )
+        datasets = {t: api.dataset(database, t, schema) for (t,) in published}
+        params, query = csat_by_month(datasets["cx_metrics_monthly"])
+        chart = api.chart(
+            "CSAT by month", datasets["cx_metrics_monthly"], params["viz_type"], params, query
+        )
+        typer.echo(f"Superset     {superset.url}  (login {ADMIN} / {superset.password})")
+        typer.echo(f"database     {DATABASE_NAME}: {uri.split('@')[-1]}")
+        typer.echo(
+            f"datasets     {len(datasets)} marts; chart: {superset.url}/explore/?slice_id={chart}"
+        )
+        typer.echo(f"log          {superset.log}")
+        typer.echo("Ctrl-C to stop")
+        signal.signal(signal.SIGTERM, _interrupt)  # stop the server on a kill too
+        with contextlib.suppress(KeyboardInterrupt):
+            superset.process.wait()
+    except SupersetError as e:
+        _fail(str(e))
+    finally:
+        superset.stop()

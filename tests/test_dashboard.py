@@ -1,0 +1,381 @@
+"""The dashboard in a real browser: `streamlit run` on a freshly published snapshot of the
+test warehouse, read by Debian's chromium through Playwright. The numbers on the page must
+equal the marts (queried here independently, with SQL on the snapshot), suppressed groups
+must read "suppressed", and a filter must change the numbers to the filtered marts' values.
+Screenshots of every page go to <data dir>/screenshots; timings to dashboard_timings.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import time
+
+import duckdb
+import pytest
+
+from dashboard.serve import command, environment
+from tests.support.browser import chromium, loopback_only, wait_http
+from warehouse.local_postgres import free_port
+from warehouse.publish import snapshot_path
+from warehouse.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 60_000
+
+
+# ---------------------------------------------------------------------------- the marts, by SQL
+class Snapshot:
+    """Independent reads of the published snapshot (no dashboard code)."""
+
+    def __init__(self, data_dir) -> None:
+        self.path = snapshot_path(Settings(data_dir=data_dir))
+
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def one(self, sql: str, params: list | None = None):
+        rows = self.rows(sql, params)
+        return rows[0] if rows else None
+
+    def as_of(self) -> dt.date:
+        return self.one(
+            "select cast(greatest(max(t.created_at at time zone 'UTC'), "
+            "max(t.last_solved_at at time zone 'UTC'), "
+            "(select max(recorded_at at time zone 'UTC') from fct_survey_responses)) as date) "
+            "from fct_tickets t"
+        )[0]
+
+    def default_months(self) -> tuple[dt.date, dt.date]:
+        """The last 12 complete months (the dashboard's default range)."""
+        as_of = self.as_of()
+        months = [
+            m
+            for (m,) in self.rows(
+                "select month from (select month from cx_metrics_monthly union "
+                "select month from ex_metrics_monthly union select month from xm_team_monthly) "
+                "where month + interval 1 month - interval 1 day <= ? order by month",
+                [as_of],
+            )
+        ]
+        return months[max(0, len(months) - 12)], months[-1]
+
+
+# ---------------------------------------------------------------------------- the page
+def tiles(page) -> dict[str, tuple[str, str]]:
+    """Every KPI tile on the page: label -> (value, note)."""
+    out = {}
+    for metric in page.get_by_test_id("stMetric").all():
+        note = metric.get_by_test_id("stMetricDelta")
+        out[metric.get_by_test_id("stMetricLabel").inner_text().strip()] = (
+            metric.get_by_test_id("stMetricValue").inner_text().strip(),
+            note.inner_text().strip() if note.count() else "",
+        )
+    return out
+
+
+def table(page, index: int = 0) -> list[dict[str, str]]:
+    """The rows of the index-th static table on the page, as {header: cell}."""
+    grid = page.get_by_test_id("stTable").nth(index)
+    headers = [h.strip() for h in grid.locator("thead th").all_inner_texts()]
+    return [
+        dict(
+            zip(headers, [c.strip() for c in row.locator("th, td").all_inner_texts()], strict=False)
+        )
+        for row in grid.locator("tbody tr").all()
+    ]
+
+
+def number(text: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", text.split(" (")[0]))
+
+
+def close(text: str, expected: float, digits: int = 1) -> bool:
+    return abs(number(text) - expected) <= 0.5 * 10**-digits + 1e-9
+
+
+def open_page(page, url: str) -> float:
+    """Load a page until its first KPI tile is drawn: seconds."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.get_by_test_id("stMetric").first.wait_for(timeout=TIMEOUT_MS)
+    seconds = time.perf_counter() - started
+    page.wait_for_timeout(500)  # the charts after the tiles
+    return seconds
+
+
+def settled(page) -> None:
+    """Until Streamlit's rerun has finished (its status widget gone)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=TIMEOUT_MS
+    )
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def wait_for_tile(page, label: str, value: str) -> float:
+    """Until the tile `label` shows `value`: seconds (the filter's response time)."""
+    started = time.perf_counter()
+    deadline = started + TIMEOUT_MS / 1000
+    while time.perf_counter() < deadline:
+        shown = tiles(page).get(label, ("",))[0]
+        if shown == value:
+            return time.perf_counter() - started
+        page.wait_for_timeout(100)
+    raise AssertionError(f"tile {label!r} shows {tiles(page).get(label)}, expected {value!r}")
+
+
+def screenshot(page, folder, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    assert (folder / f"{name}.png").stat().st_size > 20_000
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def dashboard_url(published_snapshot):
+    """`xm dashboard`'s command on a free port, reading the session's published snapshot."""
+    port = free_port()
+    log = (published_snapshot / "dashboard.log").open("w")
+    proc = subprocess.Popen(
+        command(port),
+        env=environment({"XM_DATA_DIR": str(published_snapshot)}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", process=proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2600})
+    page = context.new_page()
+    page.blocked = []
+    loopback_only(page, page.blocked)
+    yield page
+    assert page.blocked == [], f"requests left the machine: {page.blocked}"
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def timings(published_snapshot):
+    found: dict[str, float] = {}
+    yield found
+    path = published_snapshot / "dashboard_timings.json"
+    path.write_text(json.dumps(found, indent=2))
+    print(f"\ndashboard timings (s): {json.dumps(found)}")
+
+
+# ---------------------------------------------------------------------------- tests
+def test_cx_page_shows_the_marts_and_the_segment_filter_changes_them(
+    page, dashboard_url, published_snapshot, timings
+):
+    snap = Snapshot(published_snapshot)
+    start, end = snap.default_months()
+    timings["cx first paint (cold)"] = open_page(page, dashboard_url + "/")
+    timings["cx first paint (warm)"] = open_page(page, dashboard_url + "/")
+    shown = tiles(page)
+
+    # survey tiles: the newest month of the range with answers; the rest: the range's last month
+    csat_month, csat, csat_n = snap.one(
+        "select month, csat, csat_responses from cx_metrics_monthly "
+        "where month between ? and ? and csat_responses > 0 order by month desc limit 1",
+        [start, end],
+    )
+    assert close(shown["CSAT"][0], csat), shown["CSAT"]
+    assert shown["CSAT"][1] == f"{csat_month:%Y-%m}: {csat_n} responses"
+    nps = snap.one(
+        "select month, nps, nps_respondents from cx_metrics_monthly "
+        "where month between ? and ? and nps_respondents > 0 order by month desc limit 1",
+        [start, end],
+    )
+    if nps:
+        assert close(shown["NPS"][0], nps[1]) and shown["NPS"][1].startswith(f"{nps[0]:%Y-%m}")
+    last = snap.one(
+        "select first_reply_median_business_minutes, first_reply_median_calendar_minutes, "
+        "full_resolution_median_business_minutes, tickets_created, solved_tickets, "
+        "resolution_rate, one_touch_rate, churn_rate, customers_start "
+        "from cx_metrics_monthly where month = ?",
+        [end],
+    )
+    reply_b, reply_c, resolution_b, created, solved, resolved, one_touch, churn, customers = last
+    assert close(shown["First reply, business hours"][0], reply_b / 60)
+    assert close(shown["First reply, calendar hours"][0], reply_c / 60)
+    assert close(shown["Resolution, business hours"][0], resolution_b / 60)
+    assert shown["First reply, business hours"][1] == f"{end:%Y-%m}: {created} tickets created"
+    assert shown["One-touch rate"][1] == f"{end:%Y-%m}: {solved} tickets solved"
+    assert close(shown["Resolution rate"][0], 100 * resolved)
+    assert close(shown["One-touch rate"][0], 100 * one_touch)
+    assert close(shown["Churn rate"][0], 100 * churn)
+    assert shown["Churn rate"][1] == f"{end:%Y-%m}: of {customers} customers at start"
+
+    # the month table: newest month first, the incomplete month left out, CSAT with its n
+    rows = table(page)
+    assert rows[0]["Month"] == f"{end:%Y-%m}" and len(rows) == 12
+    for row in rows:
+        month = dt.date.fromisoformat(row["Month"] + "-01")
+        value, n = snap.one(
+            "select csat, csat_responses from cx_metrics_monthly where month = ?", [month]
+        )
+        assert row["CSAT (responses)"].endswith(f"({n})"), row
+        if value is not None:
+            assert close(row["CSAT (responses)"], value), row
+    screenshot(page, published_snapshot / "screenshots", "cx")
+
+    # the segment filter: CSAT of that segment's customers (facts), churn from cx_segment_monthly
+    newest = {}  # segment -> its newest month in the range with CSAT answers
+    for segment, month, n, value in snap.rows(
+        "with answers as (select c.segment, r.score, "
+        "cast(date_trunc('month', r.recorded_at at time zone 'UTC') as date) as month "
+        "from fct_survey_responses r join dim_customers c on r.customer_id = c.customer_id "
+        "where r.survey_kind = 'csat' and r.score between 1 and 5) "
+        "select segment, month, count(*), 100.0 * sum(case when score >= 4 then 1 else 0 end) "
+        "/ count(*) from answers where month between ? and ? group by segment, month "
+        "order by month desc, count(*) desc",
+        [start, end],
+    ):
+        newest.setdefault(segment, (month, n, value))
+    segment, (month, n, value) = next(
+        (s, v) for s, v in newest.items() if f"{v[2]:.1f}%" != shown["CSAT"][0]
+    )
+    started = time.perf_counter()
+    choose(page, "Customer segment", segment)
+    wait_for_tile(page, "CSAT", f"{value:.1f}%")
+    timings["cx segment filter"] = time.perf_counter() - started
+    settled(page)
+    shown = tiles(page)
+    assert shown["CSAT"][1] == f"{month:%Y-%m}: {n} responses"
+    seg_churn, seg_customers = snap.one(
+        "select churn_rate, customers_start from cx_segment_monthly where month = ? and segment = ?",
+        [end, segment],
+    )
+    assert shown["Churn rate"][1] == f"{end:%Y-%m}: of {seg_customers} customers at start"
+    if seg_churn is None:
+        assert shown["Churn rate"][0] == "n/a"
+    else:
+        assert close(shown["Churn rate"][0], 100 * seg_churn)
+    assert shown["Retention rate"][0] == "n/a"  # not published per segment
+    assert f"segment={segment}" in page.url.replace("+", " ").replace("%20", " ")
+    screenshot(page, published_snapshot / "screenshots", "cx_segment")
+
+
+def test_ex_page_shows_suppressed_cells_and_the_department_filter(
+    page, dashboard_url, published_snapshot, timings
+):
+    snap = Snapshot(published_snapshot)
+    _, end = snap.default_months()
+    timings["ex first paint"] = open_page(page, dashboard_url + "/ex")
+    departments = {
+        r[0]: r[1:]
+        for r in snap.rows(
+            "select department, headcount_end, hires, separations, turnover_rate, is_suppressed, "
+            "respondents, enps, engagement from ex_metrics_monthly where month = ?",
+            [end],
+        )
+    }
+    assert tiles(page)["Headcount"] == (
+        str(sum(d[0] for d in departments.values())),
+        f"last day of {end:%Y-%m}",
+    )
+    rows = {r["Department"]: r for r in table(page)}
+    assert set(rows) == set(departments)
+    for name, (
+        headcount,
+        hires,
+        separations,
+        turnover,
+        hidden,
+        n,
+        enps,
+        engagement,
+    ) in departments.items():
+        row = rows[name]
+        assert (row["Headcount end"], row["Hires"], row["Separations"]) == (
+            str(headcount),
+            str(hires),
+            str(separations),
+        )
+        assert close(row["Turnover"], 100 * turnover)
+        if hidden:  # never 0, never blank
+            assert (row["Respondents"], row["eNPS"], row["Engagement"]) == ("suppressed",) * 3
+        else:
+            assert row["Respondents"] == str(n)
+            assert close(row["eNPS"], enps) and close(row["Engagement"], engagement)
+    suppressed = sorted(d for d, v in departments.items() if v[4])
+    assert suppressed, "the test world should have a suppressed department this month"
+    screenshot(page, published_snapshot / "screenshots", "ex")
+
+    department = suppressed[0]
+    started = time.perf_counter()
+    choose(page, "Department", department)
+    wait_for_tile(page, "Headcount", str(departments[department][0]))
+    timings["ex department filter"] = time.perf_counter() - started
+    settled(page)
+    shown = tiles(page)
+    assert shown["eNPS"][0] == "suppressed" and shown["Engagement"][0] == "suppressed"
+    assert [r["Department"] for r in table(page)] == [department]
+    screenshot(page, published_snapshot / "screenshots", "ex_department")
+
+
+def test_link_page_shows_xm_link_summary(page, dashboard_url, published_snapshot, timings):
+    snap = Snapshot(published_snapshot)
+    timings["ex-cx first paint"] = open_page(page, dashboard_url + "/ex-cx")
+    n, r = snap.one(
+        "select n, pearson_r from xm_link_summary where ex_metric = 'engagement' "
+        "and cx_metric = 'csat'"
+    )
+    value, note = tiles(page)["r, all published team-months (xm_link_summary)"]
+    if r is None:
+        assert value == "n/a"
+    else:
+        assert value == f"{r:.2f}"
+    assert f"n = {n}" in note
+    counts = {row["Team"]: row for row in table(page)}
+    _, end = snap.default_months()
+    start, _ = snap.default_months()
+    for team, months, hidden in snap.rows(
+        "select team, count(*), sum(case when is_suppressed then 1 else 0 end) "
+        "from xm_team_monthly where month between ? and ? group by team",
+        [start, end],
+    ):
+        assert counts[team]["Team-months"] == str(months)
+        assert counts[team]["Suppressed (not in r)"] == str(hidden)
+    screenshot(page, published_snapshot / "screenshots", "ex_cx")
+
+
+def test_health_page_shows_the_publish(page, dashboard_url, published_snapshot, timings):
+    snap = Snapshot(published_snapshot)
+    timings["health first paint"] = open_page(page, dashboard_url + "/health")
+    run_id, published_at = snap.one("select run_id, published_at from _publish_info")
+    shown = tiles(page)
+    assert shown["Run id"][0] == run_id
+    assert shown["Last publish (UTC)"][0] == f"{published_at.astimezone(dt.UTC):%Y-%m-%d}"
+    rows = {r["Table"]: r["Rows"] for r in table(page)}
+    for (name,) in snap.rows(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ):
+        assert rows[name] == f"{snap.one(f'select count(*) from {name}')[0]:,}"
+    assert page.get_by_text("Not in the published snapshot: quarantined rows").count() == 1
+    screenshot(page, published_snapshot / "screenshots", "health")
