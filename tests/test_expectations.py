@@ -60,6 +60,7 @@ def failed_messages(result) -> list[str]:
 # ------------------------------------------------------------------------------ clean data
 
 
+@pytest.mark.slow
 def test_every_suite_passes_on_clean_data_and_data_docs_list_them(data_dir):
     first = run_suites(data_dir=data_dir)
     assert {r.suite for r in first} == ALL_SUITES
@@ -372,6 +373,7 @@ def _label(node: dict) -> str:
     return node["name"]
 
 
+@pytest.mark.slow
 def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     try:
@@ -445,6 +447,7 @@ def seed_previous_snapshot(data_dir: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_failed_mart_check_blocks_publish_and_keeps_the_snapshot(data_dir, gate):
     clean = gate("marts")
     evaluations = clean.get_asset_check_evaluations()
@@ -474,6 +477,7 @@ def test_failed_mart_check_blocks_publish_and_keeps_the_snapshot(data_dir, gate)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.slow
 def test_failed_raw_check_warns_without_blocking_publish(data_dir, gate):
     sql(
         data_dir,
@@ -494,6 +498,7 @@ def test_failed_raw_check_warns_without_blocking_publish(data_dir, gate):
     assert publish_started(result), "a warning does not stop the refresh"
 
 
+@pytest.mark.slow
 def test_the_code_location_does_not_import_great_expectations(tmp_path):
     """GX costs seconds to import: only the check functions import it, at run time."""
     code = textwrap.dedent(

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from expectations.raw import REQUIRED_COLUMNS, columns_suite
@@ -106,6 +107,7 @@ def test_registry_lists_the_tables_it_replaced():
     assert answers and answers.base_model == "base_qualtrics__survey_answers"
 
 
+@pytest.mark.slow
 def test_declaring_a_raw_table_wires_quarantine_reconciliation_and_gx(tmp_path):
     project = tmp_path / "dbt"
     shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
