@@ -75,7 +75,12 @@ def test_pulse_figures_never_change_by_less_than_the_threshold(tmp_path):
     publishes: list[tuple[str, dict]] = []  # (simulated date, published survey figures)
     live: list[dict] = []
 
-    def refresh(label: str, *extra: str, sources=("zendesk", "qualtrics"), select=CX_DBT_SELECT):
+    def refresh(
+        label: str,
+        *extra: str,
+        sources=("zendesk", "qualtrics"),
+        select=("--select", *CX_DBT_SELECT),
+    ):
         ingest(list(sources), echo=_quiet)
         run_dbt(["build", *select, *DBT_BUILD_ARGS, *extra], echo=_quiet)
         publish(run_id=label)
