@@ -48,6 +48,16 @@ closing as (
     from data_until
 ),
 
+-- the months an earlier run froze: never taken again
+frozen_months as (
+    {% if is_incremental() %}
+        select distinct frozen.month from {{ this }} as frozen
+    {% else %}
+        select cast(null as date) as month
+        where 1 = 0
+    {% endif %}
+),
+
 closed as (
     select
         survey_groups.*,
@@ -56,9 +66,7 @@ closed as (
     cross join closing
     where
         survey_groups.month < closing.latest_month
-        {% if is_incremental() %}
-            and survey_groups.month not in (select frozen.month from {{ this }} as frozen)
-        {% endif %}
+        and survey_groups.month not in (select frozen_months.month from frozen_months)
 )
 
 select

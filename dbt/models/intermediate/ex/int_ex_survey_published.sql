@@ -55,11 +55,11 @@ teams as (
 
 primary_published_team_totals as (
     select
-        teams.month,
-        teams.department,
         {%- for count in counts %}
-            sum(teams.{{ count }}) as {{ count }}{{ ',' if not loop.last }}
+            sum(teams.{{ count }}) as {{ count }},
         {%- endfor %}
+        teams.month,
+        teams.department
     from teams
     where not teams.is_primary_suppressed
     group by teams.month, teams.department
@@ -67,13 +67,12 @@ primary_published_team_totals as (
 
 residuals as (
     select
+        {%- for count in counts %}
+            departments.{{ count }} - coalesce(published.{{ count }}, 0) as residual_{{ count }},
+        {%- endfor %}
         departments.month,
         departments.department,
-        departments.is_primary_suppressed as is_department_suppressed,
-        {%- for count in counts %}
-            departments.{{ count }} - coalesce(published.{{ count }}, 0)
-                as residual_{{ count }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        departments.is_primary_suppressed as is_department_suppressed
     from departments
     left join primary_published_team_totals as published
         on
@@ -88,7 +87,10 @@ candidate_teams as (
         teams.department,
         teams.team,
         residuals.is_department_suppressed,
-        not {{ ex_is_disclosive('residuals.residual_', allow_empty=true) }} as is_residual_safe,
+        case
+            when {{ ex_is_disclosive('residuals.residual_', allow_empty=true) }} then false
+            else true
+        end as is_residual_safe,
         {%- for count in counts %}
             residuals.residual_{{ count }} + sum(teams.{{ count }}) over (
                 partition by teams.month, teams.department
