@@ -237,7 +237,7 @@ def _copy_raw(source_db: Path, dest_db: Path, seeds: list[tuple[str, str]]) -> d
     dest_db.unlink(missing_ok=True)
     con = duckdb.connect(str(dest_db))
     try:
-        con.execute(f"attach '{source_db}' as src (read_only)")
+        con.execute("attach ? as src (read_only)", [str(source_db)])
         wanted = set(seeds)
         tables = [
             (schema, table)

@@ -3,7 +3,12 @@
 - `XM_DATA_DIR` (default `data`): where everything the project writes lives (the DuckDB
   warehouse, dlt state, the published release, docs, logs). A relative path is relative to
   the project root (the folder holding `dbt/`), whatever the working directory.
+  On DuckDB it may not contain an apostrophe: dlt's DuckDB loader splices load file paths
+  into `read_parquet('...')` unescaped, so it would fail mid-load; the setting is refused
+  up front instead (`WarehouseConfigError`). Spaces and other characters are fine.
 - `XM_BI_ROLE` (default `xm_bi`): the read-only login BI tools use on PostgreSQL.
+- `XM_RELEASE_GRACE_HOURS` (default 24): how long a superseded published release stays on
+  disk for readers that resolved it before the switch (`warehouse.publish`).
 - `XM_TARGET` (default `duckdb`): the engine of every part.
   - `duckdb`: the file `$XM_DATA_DIR/warehouse.duckdb`.
   - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
@@ -37,6 +42,7 @@ class Settings:
     target: str = "duckdb"
     postgres: Mapping[str, str] | None = None  # the PG* variables (target postgres)
     bi_role: str = "xm_bi"  # XM_BI_ROLE: the read-only login of BI tools (PostgreSQL)
+    release_grace_hours: float = 24.0  # XM_RELEASE_GRACE_HOURS: superseded releases kept
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,11 +66,27 @@ class Settings:
                     "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). `xm postgres start` "
                     "runs a local one and prints them."
                 )
+        if target == "duckdb" and "'" in str(data_dir):
+            raise WarehouseConfigError(
+                f"XM_DATA_DIR={str(data_dir)!r} contains an apostrophe, which dlt's DuckDB "
+                "loader cannot load from (it writes load file paths into read_parquet('...') "
+                "unescaped): choose a folder without one"
+            )
+        grace = (env.get("XM_RELEASE_GRACE_HOURS") or "24").strip()
+        try:
+            release_grace_hours = float(grace)
+        except ValueError:
+            release_grace_hours = -1.0
+        if not release_grace_hours >= 0:  # also refuses nan
+            raise WarehouseConfigError(
+                f"XM_RELEASE_GRACE_HOURS={grace!r} is not a number of hours >= 0"
+            )
         return cls(
             data_dir=data_dir.resolve(),
             target=target,
             postgres=postgres,
             bi_role=env.get("XM_BI_ROLE") or "xm_bi",
+            release_grace_hours=release_grace_hours,
         )
 
     # ------------------------------------------------------------------ where things live

@@ -1,8 +1,9 @@
 {#- True for a row written by a dlt load newer than the newest `_dlt_load_id` already in the
     model being built (`{{ this }}`); for every row when the model is empty. Load ids are
-    epoch seconds as text, compared as numbers. Only in an incremental run's SQL. -#}
-{% macro loaded_after_this() -%}
-    cast(_dlt_load_id as double precision) > (
+    epoch seconds as text, compared as numbers. Only in an incremental run's SQL. `column`
+    names the row's load id (qualify it when several relations are joined). -#}
+{% macro loaded_after_this(column='_dlt_load_id') -%}
+    cast({{ column }} as double precision) > (
         select coalesce(max(cast(_dlt_load_id as double precision)), 0) from {{ this }}
     )
 {%- endmacro %}
@@ -18,6 +19,39 @@
             select 1
             from {{ upstream }} as upstream
             where upstream.ticket_id = built.ticket_id
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of the incremental base tables: drop every row whose raw row (dlt's `_dlt_id`)
+    is gone. dlt replaces a record it merges again (a new `_dlt_id`, and new child rows), so
+    this removes the stale copy a record leaves under its old ticket when it comes back under
+    another one (or is re-sent, or deleted), including from a ticket that yields no rows at
+    all any more (delete+insert on ticket_id never touches such a ticket). -#}
+{% macro delete_rows_gone_from_raw(raw) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as built
+        where not exists (
+            select 1
+            from {{ raw }} as raw_rows
+            where raw_rows._dlt_id = built._dlt_id
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental ticket model with one row per upstream record (`key`): drop
+    the rows whose record is no longer staged under their ticket. After the run that is a
+    ticket this run had to rebuild but that yielded no rows (e.g. its only status change
+    moved to another ticket): delete+insert on ticket_id never touches such a ticket. -#}
+{% macro delete_rows_no_longer_staged(upstream, key) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as built
+        where not exists (
+            select 1
+            from {{ upstream }} as upstream
+            where
+                upstream.{{ key }} = built.{{ key }}
+                and upstream.ticket_id = built.ticket_id
         )
     {%- endif -%}
 {%- endmacro %}

@@ -1,9 +1,10 @@
 {#- Anonymity across tables. ex_metrics_monthly publishes the support department's survey
     figures and xm_team_monthly its teams' figures for the same month, so anyone can
     subtract the published teams from the department. A failing row is a month where that
-    difference (a) holds 1 to min_respondents - 1 respondents or eNPS answers, or (b) equals
-    the true figures of one suppressed team that is below the threshold: someone's small
-    group is recoverable. -#}
+    difference (a) holds 1 to min_respondents - 1 respondents or eNPS answers, or (b) has
+    all its eNPS answers in one category or all or none of its engagement answers
+    favorable, or (c) equals the frozen figures of one suppressed team that is below the
+    threshold: someone's small group is recoverable. -#}
 {%- set k = var('min_respondents') %}
 {%- set support_department = var('support_department', 'Customer Support') %}
 with
@@ -19,8 +20,9 @@ team_rows as (
     select * from {{ ref('xm_team_monthly') }}
 ),
 
+-- the counts the published figures were computed from (closed months, frozen)
 true_team_groups as (
-    select * from {{ ref('int_ex_survey_groups') }}
+    select * from {{ ref('int_ex_survey_frozen') }}
     where
         group_level = 'team'
         and department = '{{ support_department }}'
@@ -68,6 +70,30 @@ small_residuals as (
         between 1 and {{ k - 1 }}
 ),
 
+one_category_residuals as (
+    select
+        residuals.month,
+        cast(null as {{ dbt.type_string() }}) as team,
+        'department minus published teams leaves answers all in one category' as failure
+    from residuals
+    where
+        (
+            residuals.enps_promoters + residuals.enps_passives + residuals.enps_detractors > 0
+            and (
+                residuals.enps_promoters + residuals.enps_passives = 0
+                or residuals.enps_passives + residuals.enps_detractors = 0
+                or residuals.enps_promoters + residuals.enps_detractors = 0
+            )
+        )
+        or (
+            residuals.engagement_answers > 0
+            and (
+                residuals.engagement_favorable = residuals.engagement_answers
+                or residuals.engagement_favorable = 0
+            )
+        )
+),
+
 recovered_teams as (
     select
         residuals.month,
@@ -93,5 +119,7 @@ recovered_teams as (
 )
 
 select * from small_residuals
+union all
+select * from one_category_residuals
 union all
 select * from recovered_teams

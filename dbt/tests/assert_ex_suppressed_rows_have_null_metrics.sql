@@ -1,6 +1,7 @@
 {#- Primary suppression as published. A failing row is a mart row that is suppressed but
     still shows a survey figure, or is not suppressed although fewer than min_respondents
-    respondents (or eNPS answers) stand behind it or a figure is missing. -#}
+    respondents (or eNPS answers) stand behind it, its eNPS answers are all in one category,
+    all or none of its engagement answers are favorable, or a figure is missing. -#}
 {%- set k = var('min_respondents') %}
 {%- set survey_columns = ['respondents', 'enps_promoters', 'enps_passives', 'enps_detractors',
                           'enps', 'engagement_answers', 'engagement_favorable', 'engagement'] %}
@@ -36,5 +37,10 @@ or (
         {%- endfor %}
         respondents < {{ k }}
         or enps_promoters + enps_passives + enps_detractors < {{ k }}
+        or enps_promoters + enps_passives = 0
+        or enps_passives + enps_detractors = 0
+        or enps_promoters + enps_detractors = 0
+        or engagement_favorable = engagement_answers
+        or engagement_favorable = 0
     )
 )

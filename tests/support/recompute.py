@@ -500,7 +500,9 @@ def ex_metrics_monthly(load: Loader, months: Iterable[pd.Timestamp] | None = Non
     """The recomputed counterpart of marts.ex_metrics_monthly, indexed by (month, department).
 
     Survey columns are the unsuppressed truth; `is_suppressed` is the primary suppression rule
-    (respondents, eNPS respondents or engagement respondents below 5, or no response)."""
+    (respondents, eNPS respondents or engagement respondents below 5, or no response; all
+    eNPS answers in one category, all or no engagement answer favorable; or the month still
+    open: no survey response recorded after it yet)."""
     months = list(months) if months is not None else ex_months(load)
     hr = hr_metrics_by_month(load, months)
     pulse = pulse_metrics_by_month(load)
@@ -524,11 +526,34 @@ def ex_metrics_monthly(load: Loader, months: Iterable[pd.Timestamp] | None = Non
         out[name] = _ratio(out[num], out["average_headcount"])
     survey_counts = [c for c in pulse.columns if c not in ("enps", "engagement")]
     out[survey_counts] = out[survey_counts].fillna(0).astype("int64")
+    # all eNPS answers in one category, or all or none of the engagement answers favorable
+    enps_n, eng, fav = (
+        out["enps_respondents"],
+        out["engagement_answers"],
+        out["engagement_favorable"],
+    )
+    categories = out[["enps_promoters", "enps_passives", "enps_detractors"]]
+    one_category = ((enps_n > 0) & categories.eq(enps_n, axis=0).any(axis=1)) | (
+        (eng > 0) & ((fav == eng) | (fav == 0))
+    )
+    # open: no survey response recorded after the month yet (figures withheld until closed)
+    is_open = out.index.get_level_values("month") >= survey_data_month(load)
     out["is_suppressed"] = (
-        out[["respondents", "enps_respondents", "engagement_respondents"]].min(axis=1)
-        < MIN_RESPONDENTS
+        (
+            out[["respondents", "enps_respondents", "engagement_respondents"]].min(axis=1)
+            < MIN_RESPONDENTS
+        )
+        | one_category
+        | is_open
     )
     return out.sort_index()
+
+
+def survey_data_month(load: Loader) -> pd.Timestamp:
+    """The month of the newest survey response (any survey): EX survey months before it are
+    closed, it and later ones open."""
+    resp = _latest(load("raw_qualtrics.survey_responses"), "response_id")
+    return utc_month(pd.Series([_utc(resp["recorded_date"]).max()])).iloc[0]
 
 
 # --------------------------------------------------------------------------- comparison

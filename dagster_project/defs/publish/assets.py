@@ -1,9 +1,9 @@
-"""The published snapshot: downstream of every mart and of their blocking checks."""
+"""The published release: downstream of every mart and of their blocking checks."""
 
 import dagster as dg
 
 from dagster_project.defs.transform.assets import mart_keys
-from warehouse.publish import publish, published_location
+from warehouse.publish import current_release, publish, published_location
 from warehouse.settings import Settings
 
 MART_KEYS = mart_keys()
@@ -15,8 +15,8 @@ MART_KEYS = mart_keys()
     kinds={"duckdb", "parquet"} if Settings.from_env().target == "duckdb" else {"postgres"},
     pool="warehouse",
     description=(
-        "The marts BI reads, swapped in whole: published/marts.duckdb + Parquet on DuckDB, "
-        "the `published` schema on PostgreSQL."
+        "The marts BI reads, switched in whole: a release (DuckDB file + Parquet + manifest) "
+        "behind published/current on DuckDB, the `published` schema on PostgreSQL."
     ),
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -25,9 +25,11 @@ def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         run_id=context.run_id, marts=[k.path[-1] for k in MART_KEYS], settings=settings
     )
     context.log.info(f"published {len(counts)} marts to {published_location(settings)}")
+    release = current_release(settings) if settings.target == "duckdb" else None
     return dg.MaterializeResult(
         metadata={
             "location": published_location(settings),
+            **({"release": str(release)} if release else {}),
             "run_id": context.run_id,
             **{f"rows_{t}": n for t, n in counts.items()},
         }

@@ -20,7 +20,7 @@ with
 
 ticket_loads as (
     select * from {{ ref('stg_zendesk__ticket_loads') }}
-    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after_this('_rebuild_load_id') }}{% endif %}
 ),
 
 tickets as (

@@ -4,17 +4,21 @@
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=["{{ delete_vanished_tickets(ref('stg_zendesk__ticket_child_events')) }}"]
+        post_hook=[
+            "{{ delete_vanished_tickets(ref('stg_zendesk__ticket_child_events')) }}",
+            "{{ delete_rows_no_longer_staged(ref('stg_zendesk__ticket_child_events'), 'child_event_id') }}"
+        ]
     )
 }}
 -- One row per status change of a ticket (the Create audit's initial status included), with
 -- the status it left and whether the change solved or reopened the ticket.
--- Incremental by ticket: a run rebuilds the tickets loaded since its newest load.
+-- Incremental by ticket: a run rebuilds the tickets loaded since its newest load; a ticket
+-- left with no status change (it moved to another ticket) loses its rows in the post-hook.
 with
 
 ticket_loads as (
     select * from {{ ref('stg_zendesk__ticket_loads') }}
-    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after_this('_rebuild_load_id') }}{% endif %}
 ),
 
 child_events as (

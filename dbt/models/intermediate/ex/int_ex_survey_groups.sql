@@ -2,9 +2,10 @@
     department (`group_level` 'department', team null) and per month, department and team
     (`group_level` 'team'). eNPS: promoters answer 9-10, passives 7-8, detractors 0-6.
     Engagement: favorable item answers are 4 or 5. `is_primary_suppressed` when fewer than
-    var('min_respondents') responses stand behind any published figure: all respondents, the
-    eNPS respondents, or the engagement respondents. -#}
-{%- set min_respondents = var('min_respondents') %}
+    var('min_respondents') responses stand behind any published figure (all respondents, the
+    eNPS respondents, or the engagement respondents), or when all eNPS answers fall in one
+    category or all engagement answers are favorable or none is (`ex_is_disclosive`).
+    Live counts of every month, open ones included: only int_ex_survey_frozen reads them. -#}
 {%- set aggregates %}
         count(distinct pulse_answers.response_id) as respondents,
         count(distinct case when pulse_answers.question_role = 'enps' then pulse_answers.response_id end)
@@ -70,9 +71,5 @@ select
     cast(engagement_respondents as {{ dbt.type_bigint() }}) as engagement_respondents,
     cast(engagement_answers as {{ dbt.type_bigint() }}) as engagement_answers,
     cast(engagement_favorable as {{ dbt.type_bigint() }}) as engagement_favorable,
-    (
-        respondents < {{ min_respondents }}
-        or enps_respondents < {{ min_respondents }}
-        or engagement_respondents < {{ min_respondents }}
-    ) as is_primary_suppressed
+    {{ ex_is_disclosive() }} as is_primary_suppressed
 from unioned

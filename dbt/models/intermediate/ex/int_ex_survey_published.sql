@@ -1,24 +1,46 @@
 {#- The pulse-survey figures as they may be published, per month and department and per
-    month, department and team, with both kinds of suppression applied.
+    month, department and team, with both kinds of suppression applied, for closed months
+    only, from their frozen counts (int_ex_survey_frozen): an open month publishes no survey
+    figure, and a closed month's figures never change once published.
 
-    Primary: a group with fewer than var('min_respondents') respondents behind any figure
-    (int_ex_survey_groups).
+    Primary: a group whose figures would disclose individual answers (`ex_is_disclosive`):
+    fewer than var('min_respondents') respondents behind any figure, or all its eNPS answers
+    in one category, or all or none of its engagement answers favorable.
 
     Secondary: a department's published figures minus its published teams' figures give the
-    "residual" (its suppressed teams plus responses without a team). When any residual count
-    (respondents, eNPS respondents, engagement respondents) is between 1 and
-    min_respondents - 1, the smallest published team of that department and month
-    (fewest respondents, then name) is suppressed too, and again until every residual count
-    is 0 or at least min_respondents. That always ends: with every team suppressed the
-    residual is the department, which is published only when large enough. No company total
-    is published, so departments need no secondary suppression among themselves.
+    "residual" (its suppressed teams plus responses without a team). When the residual is
+    not empty and would itself be disclosive (1 to min_respondents - 1 respondents behind a
+    count, or all in one category), the smallest published team of that department and month
+    (fewest respondents, then name) is suppressed too, and again until the residual is
+    safe. That always ends: with every team suppressed the residual is the department,
+    which is published only when it is not disclosive itself. No company total is
+    published, so departments need no secondary suppression among themselves.
 
     Suppressed rows carry null for every survey figure, respondents included. -#}
-{%- set k = var('min_respondents') %}
+{%- set counts = ['respondents', 'enps_respondents', 'enps_promoters', 'enps_passives',
+                  'enps_detractors', 'engagement_respondents', 'engagement_answers',
+                  'engagement_favorable'] %}
+{%- set team_order -%}
+    order by teams.respondents, teams.enps_respondents, teams.engagement_respondents, teams.team
+    rows between unbounded preceding and current row
+{%- endset %}
 with
 
+frozen as (
+    select * from {{ ref('int_ex_survey_frozen') }}
+),
+
 survey_groups as (
-    select * from {{ ref('int_ex_survey_groups') }}
+    select
+        frozen.month,
+        frozen.group_level,
+        frozen.department,
+        frozen.team,
+        {%- for count in counts %}
+            frozen.{{ count }},
+        {%- endfor %}
+        {{ ex_is_disclosive('frozen.') }} as is_primary_suppressed
+    from frozen
 ),
 
 departments as (
@@ -33,11 +55,11 @@ teams as (
 
 primary_published_team_totals as (
     select
+        {%- for count in counts %}
+            sum(teams.{{ count }}) as {{ count }},
+        {%- endfor %}
         teams.month,
-        teams.department,
-        sum(teams.respondents) as respondents,
-        sum(teams.enps_respondents) as enps_respondents,
-        sum(teams.engagement_respondents) as engagement_respondents
+        teams.department
     from teams
     where not teams.is_primary_suppressed
     group by teams.month, teams.department
@@ -45,14 +67,12 @@ primary_published_team_totals as (
 
 residuals as (
     select
+        {%- for count in counts %}
+            departments.{{ count }} - coalesce(published.{{ count }}, 0) as residual_{{ count }},
+        {%- endfor %}
         departments.month,
         departments.department,
-        departments.is_primary_suppressed as is_department_suppressed,
-        departments.respondents - coalesce(published.respondents, 0) as residual_respondents,
-        departments.enps_respondents - coalesce(published.enps_respondents, 0)
-            as residual_enps_respondents,
-        departments.engagement_respondents - coalesce(published.engagement_respondents, 0)
-            as residual_engagement_respondents
+        departments.is_primary_suppressed as is_department_suppressed
     from departments
     left join primary_published_team_totals as published
         on
@@ -67,26 +87,16 @@ candidate_teams as (
         teams.department,
         teams.team,
         residuals.is_department_suppressed,
-        (
-            residuals.residual_respondents not between 1 and {{ k - 1 }}
-            and residuals.residual_enps_respondents not between 1 and {{ k - 1 }}
-            and residuals.residual_engagement_respondents not between 1 and {{ k - 1 }}
-        ) as is_residual_safe,
-        residuals.residual_respondents + sum(teams.respondents) over (
-            partition by teams.month, teams.department
-            order by teams.respondents, teams.enps_respondents, teams.engagement_respondents, teams.team
-            rows between unbounded preceding and current row
-        ) as respondents_after,
-        residuals.residual_enps_respondents + sum(teams.enps_respondents) over (
-            partition by teams.month, teams.department
-            order by teams.respondents, teams.enps_respondents, teams.engagement_respondents, teams.team
-            rows between unbounded preceding and current row
-        ) as enps_respondents_after,
-        residuals.residual_engagement_respondents + sum(teams.engagement_respondents) over (
-            partition by teams.month, teams.department
-            order by teams.respondents, teams.enps_respondents, teams.engagement_respondents, teams.team
-            rows between unbounded preceding and current row
-        ) as engagement_respondents_after,
+        case
+            when {{ ex_is_disclosive('residuals.residual_', allow_empty=true) }} then false
+            else true
+        end as is_residual_safe,
+        {%- for count in counts %}
+            residuals.residual_{{ count }} + sum(teams.{{ count }}) over (
+                partition by teams.month, teams.department
+                {{ team_order }}
+            ) as after_{{ count }},
+        {%- endfor %}
         teams.respondents,
         teams.enps_respondents,
         teams.engagement_respondents
@@ -101,14 +111,7 @@ candidate_teams as (
 candidate_steps as (
     select
         *,
-        case
-            when
-                respondents_after >= {{ k }}
-                and enps_respondents_after >= {{ k }}
-                and engagement_respondents_after >= {{ k }}
-                then 1
-            else 0
-        end as is_safe_after
+        case when {{ ex_is_disclosive('after_') }} then 0 else 1 end as is_safe_after
     from candidate_teams
 ),
 

@@ -18,7 +18,8 @@
 }}
 {#- One row per Zendesk ticket, deleted tickets excluded.
     Incremental: a run rebuilds every ticket that changed (the ticket, its requester, its
-    organization or that organization's company updated) since `lookback_days` before the
+    organization or that organization's company updated; or its reply times or business
+    minutes rebuilt with other values) since `lookback_days` before the
     newest activity already in the table; the post-hook then removes tickets deleted (or no
     longer valid) since. The result equals a full refresh. Edits that carry no timestamp
     (schedule and holiday changes, back-dated job history) reach old tickets with the
@@ -84,6 +85,30 @@ team_history as (
         from watermark
     ),
 
+    -- tickets whose reply times or business minutes the ticket chain rebuilt with other
+    -- values: it rebuilds by load, which need not move the ticket's updated_at (an audit that
+    -- moved to another ticket takes its replies and solves along)
+    rebuilt_tickets as (
+        select reply_times.ticket_id
+        from reply_times
+        inner join {{ this }} as built
+            on reply_times.ticket_id = built.ticket_id
+        left join business_minutes
+            on reply_times.ticket_id = business_minutes.ticket_id
+        where
+            reply_times.first_reply_at is distinct from built.first_reply_at
+            or reply_times.first_solved_at is distinct from built.first_solved_at
+            or reply_times.last_solved_at is distinct from built.last_solved_at
+            or reply_times.count_public_agent_replies is distinct from built.count_public_agent_replies
+            or reply_times.count_reopens is distinct from built.count_reopens
+            or reply_times.is_solved is distinct from built.is_solved
+            or reply_times.is_one_touch_resolution is distinct from built.is_one_touch_resolution
+            or business_minutes.first_reply_business_minutes
+            is distinct from built.first_reply_business_minutes
+            or business_minutes.full_resolution_business_minutes
+            is distinct from built.full_resolution_business_minutes
+    ),
+
     changed_tickets as (
         select tickets.ticket_id
         from tickets
@@ -101,6 +126,7 @@ team_history as (
             or requesters.updated_at >= cutoff.cutoff_at
             or customer_organizations.updated_at >= cutoff.cutoff_at
             or companies.updated_at >= cutoff.cutoff_at
+            or tickets.ticket_id in (select rebuilt_tickets.ticket_id from rebuilt_tickets)
     ),
 {% endif %}
 

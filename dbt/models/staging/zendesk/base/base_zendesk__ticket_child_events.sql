@@ -4,15 +4,22 @@
     fields the marts use (status, priority, group_id, assignee_id). A Create/Change of any
     other field is quarantined as 'unsupported event field', so it is counted, not dropped.
     Incremental by ticket, like base_zendesk__ticket_events: a run rebuilds the child events
-    of the audits of every ticket loaded since the newest load in the table. (dlt deletes a
-    child row with its audit, so every child row has its audit; one without would be an
-    orphan that only a full refresh builds.) -#}
+    of the audits of every ticket loaded since the newest load in the table (and of every
+    ticket holding a child event id that a newer load brought under another ticket). A
+    rebuilt row's `_dedup_rank` counts every raw copy of its id, the other tickets' too, so
+    it is the rank a full build gives. The post-hook drops rows whose raw row dlt has since
+    replaced (their audit was sent again). (dlt deletes a child row with its audit, so every
+    child row has its audit; one without would be an orphan that only a full refresh
+    builds.) -#}
 {{
     config(
         materialized='incremental',
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_rows_gone_from_raw(source('raw_zendesk', 'ticket_events__child_events')) }}"
+        ]
     )
 }}
 {%- set child_events = source('raw_zendesk', 'ticket_events__child_events') -%}
@@ -22,7 +29,7 @@ with
 {% if is_incremental() %}
     ticket_loads as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this() }}
+        where {{ loaded_after_this('_rebuild_load_id') }}
     ),
 {% endif %}
 
@@ -114,12 +121,60 @@ validated as (
         on renamed.event_id = staged_audits.event_id
 ),
 
+{% if is_incremental() %}
+    -- the other raw copies of the rebuilt ids (under tickets not rebuilt now): they rank too
+    other_copies as (
+        select
+            source.id as child_event_id,
+            audits_anywhere._dlt_load_id,
+            source._dlt_id
+        from source
+        left join {{ source('raw_zendesk', 'ticket_events') }} as audits_anywhere
+            on source._dlt_parent_id = audits_anywhere._dlt_id
+        where
+            source.id in (select validated.child_event_id from validated)
+            and source._dlt_id not in (select validated._dlt_id from validated)
+    ),
+{% endif %}
+
+copies as (
+    select
+        child_event_id,
+        _dlt_load_id,
+        _dlt_id,
+        true as is_built
+    from validated
+    {% if is_incremental() %}
+        union all
+        select
+            child_event_id,
+            _dlt_load_id,
+            _dlt_id,
+            false as is_built
+        from other_copies
+    {% endif %}
+),
+
+copy_ranks as (
+    select
+        _dlt_id,
+        is_built,
+        {{ dedup_rank(['child_event_id']) }} as _dedup_rank
+    from copies
+),
+
 ranked as (
     select
-        *,
-        {{ dedup_rank(['child_event_id']) }} as _dedup_rank,
-        {{ source_key(['child_event_id']) }} as _source_key
+        validated.*,
+        copy_ranks._dedup_rank
     from validated
+    inner join copy_ranks
+        on
+            validated._dlt_id = copy_ranks._dlt_id
+            and copy_ranks.is_built
 )
 
-select * from ranked
+select
+    *,
+    {{ source_key(['child_event_id']) }} as _source_key
+from ranked

@@ -3,7 +3,8 @@
         materialized='incremental',
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook=["{{ delete_rows_gone_from_raw(source('raw_zendesk', 'ticket_events')) }}"]
     )
 }}
 {#- Every raw ticket audit with `_quarantine_reason` (null = usable) and `_dedup_rank`.
@@ -11,14 +12,17 @@
     system user (automations) and is kept as sent.
     Incremental by ticket: a run rebuilds every audit of the tickets loaded since the newest
     load in the table (stg_zendesk__ticket_loads), so the verdicts follow their ticket's latest
-    version; an audit without a ticket id is taken once, from the load that brought it. -#}
+    version; an audit without a ticket id is taken once, from the load that brought it.
+    The tickets to rebuild include those that lost an audit to another ticket
+    (stg_zendesk__ticket_loads); the post-hook drops every row whose raw row dlt has since
+    replaced, so an audit sent again under another ticket leaves no copy under its old one. -#}
 -- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
 
 {% if is_incremental() %}
     ticket_loads as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this() }}
+        where {{ loaded_after_this('_rebuild_load_id') }}
     ),
 {% endif %}
 
