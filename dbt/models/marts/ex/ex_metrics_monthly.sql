@@ -3,17 +3,23 @@
     engagement with their parts, suppressed per var('min_respondents') (see
     int_ex_survey_published). One row per month and department with any headcount,
     movement or survey response that month: the department rows of int_ex_group_monthly.
-    No company total is published. -#}
+    No company total is published. `is_complete_month` (int_ex_months): the HR and survey
+    data have passed the whole month; other rows are the month to date. -#}
 with
 
 departments as (
     select * from {{ ref('int_ex_group_monthly') }}
     where group_level = 'department'
+),
+
+months as (
+    select * from {{ ref('int_ex_months') }}
 )
 
 select
-    month,
-    group_name as department,
+    departments.month,
+    departments.group_name as department,
+    months.is_complete_month,
     headcount_start,
     headcount_end,
     average_headcount,
@@ -36,3 +42,5 @@ select
     engagement,
     is_suppressed
 from departments
+inner join months
+    on departments.month = months.month
