@@ -316,7 +316,7 @@ def test_crm_identity_match_rates_are_published(recomputed):
     _assert_equal(
         mine,
         mart,
-        ["total", "matched", "unmatched", "matched_by_fallback"],
+        ["total", "matched", "unmatched", "matched_by_fallback", "pending"],
         ["match_rate"],
         "CRM identity match rates",
     )

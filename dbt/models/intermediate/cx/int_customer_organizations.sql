@@ -19,6 +19,7 @@ final as (
         company_domains.customer_id,
         company_domains.customer_id is not null as is_matched,
         coalesce(company_domains.count_candidate_customers, 0) as count_candidate_customers,
+        organizations.created_at,
         organizations.updated_at
     from organizations
     left join company_domains

@@ -6,7 +6,11 @@
     companies and won deals to companies from the CX models (int_customer_organizations,
     int_nps_respondent_contacts, int_csat_response_tickets, int_contact_companies,
     int_won_deals), so the reported match rates are those of the published data.
-    identity_match_rates and identity_unmatched read this. No email is carried. -#}
+    identity_match_rates and identity_unmatched read this. No email is carried.
+    `is_pending`: an unmatched record newer than the other source's data loaded (an agent
+    created after the newest HR record, an organization or NPS response after the newest
+    CRM record): its counterpart may simply not be loaded yet, so its match is not decided
+    (each source decides up to its own horizon, int_source_horizons). -#}
 with
 
 agent_employees as (
@@ -33,12 +37,18 @@ won_deals as (
     select * from {{ ref('int_won_deals') }}
 ),
 
+horizons as (
+    select * from {{ ref('int_source_horizons') }}
+),
+
 links as (
     select
         'agent_employee' as link,
         cast(agent_employees.agent_user_id as {{ dbt.type_string() }}) as source_key,
         agent_employees.is_matched,
         cast(null as {{ dbt.type_string() }}) as match_method,
+        agent_employees.agent_created_at as record_at,
+        'bamboohr' as counterpart_source,
         agent_employees.unmatched_reason
     from agent_employees
 
@@ -49,6 +59,8 @@ links as (
         cast(customer_organizations.organization_id as {{ dbt.type_string() }}) as source_key,
         customer_organizations.is_matched,
         cast(null as {{ dbt.type_string() }}) as match_method,
+        customer_organizations.created_at as record_at,
+        'hubspot' as counterpart_source,
         case
             when customer_organizations.is_matched then null
             when customer_organizations.domain is null or customer_organizations.domain = ''
@@ -64,6 +76,8 @@ links as (
         cast(nps_respondent_contacts.response_id as {{ dbt.type_string() }}) as source_key,
         nps_respondent_contacts.is_matched,
         cast(null as {{ dbt.type_string() }}) as match_method,
+        nps_respondent_contacts.recorded_at as record_at,
+        'hubspot' as counterpart_source,
         case
             when nps_respondent_contacts.is_matched then null
             when
@@ -81,6 +95,8 @@ links as (
         cast(csat_response_tickets.response_id as {{ dbt.type_string() }}) as source_key,
         csat_response_tickets.is_matched,
         cast(null as {{ dbt.type_string() }}) as match_method,
+        cast(null as {{ dbt.type_timestamp() }}) as record_at,
+        'zendesk' as counterpart_source,
         case
             when csat_response_tickets.is_matched then null
             when csat_response_tickets.ticket_id is null then 'response has no ticket id'
@@ -97,6 +113,8 @@ links as (
         cast(nps_respondent_contacts.response_id as {{ dbt.type_string() }}) as source_key,
         nps_respondent_contacts.customer_id is not null as is_matched,
         nps_respondent_contacts.customer_match_method as match_method,
+        nps_respondent_contacts.recorded_at as record_at,
+        'hubspot' as counterpart_source,
         case
             when nps_respondent_contacts.customer_id is not null then null
             when nps_respondent_contacts.respondent_domain is null
@@ -118,6 +136,8 @@ links as (
         cast(contact_companies.contact_id as {{ dbt.type_string() }}) as source_key,
         contact_companies.customer_id is not null as is_matched,
         contact_companies.match_method,
+        cast(null as {{ dbt.type_timestamp() }}) as record_at,
+        'hubspot' as counterpart_source,
         case
             when contact_companies.customer_id is not null then null
             when contact_companies.email_domain is null
@@ -135,11 +155,33 @@ links as (
         cast(won_deals.deal_key as {{ dbt.type_string() }}) as source_key,
         won_deals.has_company_association as is_matched,
         case when won_deals.has_company_association then 'association' end as match_method,
+        cast(null as {{ dbt.type_timestamp() }}) as record_at,
+        'hubspot' as counterpart_source,
         case
             when not won_deals.has_company_association
                 then 'won deal has no association to a HubSpot company (quarantined, no contract)'
         end as unmatched_reason
     from won_deals
+),
+
+final as (
+    select
+        links.link,
+        links.source_key,
+        links.is_matched,
+        links.match_method,
+        coalesce(
+            not links.is_matched
+            and links.record_at > case links.counterpart_source
+                when 'bamboohr' then horizons.bamboohr_loaded_through_at
+                when 'hubspot' then horizons.hubspot_loaded_through_at
+                when 'zendesk' then horizons.zendesk_loaded_through_at
+            end,
+            false
+        ) as is_pending,
+        links.unmatched_reason
+    from links
+    cross join horizons
 )
 
-select * from links
+select * from final

@@ -72,7 +72,7 @@ ces as (
         month,
         count(*) as ces_responses,
         sum(score) as ces_score_sum,
-        stddev_samp(score) as ces_score_stddev
+        cast(stddev_samp(score) as double precision) as ces_score_stddev
     from survey_answers
     where survey_kind = 'ces' and score between 1 and 7
     group by month

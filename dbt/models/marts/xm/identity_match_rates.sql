@@ -5,7 +5,9 @@
     HubSpot contacts to companies (association, else email domain) and won deals to
     companies (association only: an unmatched won deal is quarantined, no contract).
     `match_rate` = matched / total (null when total is 0); `matched_by_fallback` counts the
-    matches made by the email-domain fallback. -#}
+    matches made by the email-domain fallback. Records whose match is not decided yet (newer
+    than the other source's data loaded: int_identity_links.is_pending) are left out of
+    total and counted as `pending`. -#}
 with
 
 identity_links as (
@@ -31,8 +33,9 @@ links as (
 counts as (
     select
         identity_links.link,
-        count(*) as total,
+        sum(case when identity_links.is_pending then 0 else 1 end) as total,
         sum(case when identity_links.is_matched then 1 else 0 end) as matched,
+        sum(case when identity_links.is_pending then 1 else 0 end) as pending,
         sum(
             case when identity_links.is_matched and identity_links.match_method = 'email_domain' then 1 else 0 end
         ) as matched_by_fallback
@@ -46,7 +49,8 @@ select
     cast(coalesce(counts.matched, 0) as {{ dbt.type_bigint() }}) as matched,
     cast(coalesce(counts.total, 0) - coalesce(counts.matched, 0) as {{ dbt.type_bigint() }}) as unmatched,
     {{ ex_ratio('counts.matched', 'counts.total') }} as match_rate,
-    cast(coalesce(counts.matched_by_fallback, 0) as {{ dbt.type_bigint() }}) as matched_by_fallback
+    cast(coalesce(counts.matched_by_fallback, 0) as {{ dbt.type_bigint() }}) as matched_by_fallback,
+    cast(coalesce(counts.pending, 0) as {{ dbt.type_bigint() }}) as pending
 from links
 left join counts
     on links.link = counts.link
