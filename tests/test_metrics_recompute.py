@@ -128,7 +128,10 @@ def recomputed(request) -> Recomputed:
         ex_mart = con.execute("select * from marts.ex_metrics_monthly").df()
         customers_mart = con.execute("select * from marts.dim_customers").df()
         contract_deals = {
-            d for (d,) in con.execute("select deal_id from intermediate.int_customer_contracts").fetchall()
+            d
+            for (d,) in con.execute(
+                "select deal_id from intermediate.int_customer_contracts"
+            ).fetchall()
         }
         deal_quarantine = dict(
             con.execute(
@@ -253,7 +256,9 @@ def test_cx_complete_months(recomputed):
     h = recomputed.horizons
     for month in mart.index[mart["is_complete_month"]]:
         nxt = month + pd.DateOffset(months=1)
-        assert h["zendesk"].reached(nxt) and h["qualtrics"].reached(nxt) and h["hubspot"].decides(nxt)
+        assert (
+            h["zendesk"].reached(nxt) and h["qualtrics"].reached(nxt) and h["hubspot"].decides(nxt)
+        )
     last = mart.index.max()
     assert not mart.loc[last, "is_complete_month"]
     complete = mart.index[mart["is_complete_month"]]
@@ -274,7 +279,9 @@ def test_cx_small_sample_intervals_and_trailing_nps(recomputed):
     with_nps = mart[mart["nps_respondents"] > 0]
     assert (with_nps["nps_ci_low"] <= with_nps["nps"]).all()
     assert (with_nps["nps"] <= with_nps["nps_ci_high"]).all()
-    assert (with_nps["nps_ci_high"] > with_nps["nps_ci_low"]).all(), "never a zero-width NPS interval"
+    assert (with_nps["nps_ci_high"] > with_nps["nps_ci_low"]).all(), (
+        "never a zero-width NPS interval"
+    )
 
 
 def test_dim_customers_status_is_the_monthly_rule(recomputed):

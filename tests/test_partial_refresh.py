@@ -113,7 +113,10 @@ def snapshot(data_dir: Path) -> dict[str, pd.DataFrame]:
             ).fetchall()
             if not t.startswith("_")
         ]
-        return {t: con.execute(f"select * from {t}").df().drop(columns="_published_run_id") for t in tables}
+        return {
+            t: con.execute(f"select * from {t}").df().drop(columns="_published_run_id")
+            for t in tables
+        }
     finally:
         con.close()
 
@@ -139,7 +142,9 @@ def crm_hr_differences(full: dict[str, pd.DataFrame], cx: dict[str, pd.DataFrame
         for key in a.index.intersection(b.index):
             for col in cols:
                 if not _same(a.at[key, col], b.at[key, col]):
-                    found.append(f"{mart}[{key}].{col}: full {a.at[key, col]!r}, cx {b.at[key, col]!r}")
+                    found.append(
+                        f"{mart}[{key}].{col}: full {a.at[key, col]!r}, cx {b.at[key, col]!r}"
+                    )
         if mart == "cx_metrics_monthly":
             for key in b.index.difference(a.index):
                 decided = [c for c in NEW_MONTH_CRM_COLUMNS if not pd.isna(b.at[key, c])]
@@ -197,7 +202,11 @@ def clean_renewal(sim: Simulator) -> pd.Series:
     for i, deal in deals.sort_values("close_at").iterrows():
         if not (deal.won and deal.renewal_no > 0 and not dirty[i]):
             continue
-        if not (clock0 + pd.Timedelta(days=35) < _utc(deal.close_at) < sim.config.end - pd.Timedelta(days=2)):
+        if not (
+            clock0 + pd.Timedelta(days=35)
+            < _utc(deal.close_at)
+            < sim.config.end - pd.Timedelta(days=2)
+        ):
             continue
         before = deals[
             (deals.company_idx == deal.company_idx)
@@ -266,6 +275,9 @@ def test_cx_refresh_never_decides_crm_or_hr_states(tmp_path):
         assert customer["is_active"] and pd.isna(customer["churned_date"])
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         contracts = {
-            d for (d,) in con.execute("select deal_id from intermediate.int_customer_contracts").fetchall()
+            d
+            for (d,) in con.execute(
+                "select deal_id from intermediate.int_customer_contracts"
+            ).fetchall()
         }
     assert str(renewal.deal_id) in contracts

@@ -247,12 +247,17 @@ def small_sample_columns(out: pd.DataFrame) -> pd.DataFrame:
     ]
     out["nps_trailing_3m_ci_low"] = [b[0] for b in bounds]
     out["nps_trailing_3m_ci_high"] = [b[1] for b in bounds]
-    bounds = [wilson_interval(a, b) for a, b in zip(out["csat_satisfied"], out["csat_responses"], strict=True)]
+    bounds = [
+        wilson_interval(a, b)
+        for a, b in zip(out["csat_satisfied"], out["csat_responses"], strict=True)
+    ]
     out["csat_ci_low"] = [b[0] for b in bounds]
     out["csat_ci_high"] = [b[1] for b in bounds]
     bounds = [
         mean_interval(a, b, c, 1.0, 7.0)
-        for a, b, c in zip(out["ces_score_sum"], out["ces_responses"], out["ces_score_stddev"], strict=True)
+        for a, b, c in zip(
+            out["ces_score_sum"], out["ces_responses"], out["ces_score_stddev"], strict=True
+        )
     ]
     out["ces_ci_low"] = [b[0] for b in bounds]
     out["ces_ci_high"] = [b[1] for b in bounds]
@@ -474,11 +479,18 @@ def dim_customer_status(load: Loader) -> pd.DataFrame:
     rows = []
     for company in sorted(_company_ids(load)):
         mine = contracts[contracts["customer_id"] == company]
-        active = bool(((mine["start"] <= day) & (day < mine["end"])).any()) if day is not None else False
+        active = (
+            bool(((mine["start"] <= day) & (day < mine["end"])).any()) if day is not None else False
+        )
         begun = mine.loc[mine["start"] <= day, "end"] if day is not None else mine["end"].iloc[:0]
         churned = None if active or begun.empty else begun.max()
         rows.append(
-            {"customer_id": company, "status_date": day, "is_active": active, "churned_date": churned}
+            {
+                "customer_id": company,
+                "status_date": day,
+                "is_active": active,
+                "churned_date": churned,
+            }
         )
     return pd.DataFrame(rows).set_index("customer_id")
 
@@ -517,7 +529,9 @@ def customer_metrics_by_month(load: Loader, months: Iterable[pd.Timestamp]) -> p
                 "customers_churned": len(start - end) if end_known else nan,
                 "excluded_contracts_start": int(cover.sum()) if start_known else nan,
                 "excluded_contract_value_start": (
-                    float(excluded.loc[cover, "annual_contract_value"].sum()) if start_known else nan
+                    float(excluded.loc[cover, "annual_contract_value"].sum())
+                    if start_known
+                    else nan
                 ),
             }
         )
@@ -542,7 +556,9 @@ def cx_months(load: Loader) -> list[pd.Timestamp]:
         firsts.append(_month_of(contracts["start"].min()))
     h = source_horizons(load)
     last = max(
-        h[s].loaded_through_date for s in ("zendesk", "qualtrics", "hubspot") if h[s].loaded_through_at
+        h[s].loaded_through_date
+        for s in ("zendesk", "qualtrics", "hubspot")
+        if h[s].loaded_through_at
     )
     return month_range(min(f for f in firsts if pd.notna(f)), last)
 
@@ -554,7 +570,9 @@ def cx_complete_months(load: Loader, months: Iterable[pd.Timestamp]) -> pd.Serie
     flags = {}
     for m in months:
         nxt = m + pd.DateOffset(months=1)
-        flags[m] = h["zendesk"].reached(nxt) and h["qualtrics"].reached(nxt) and h["hubspot"].decides(nxt)
+        flags[m] = (
+            h["zendesk"].reached(nxt) and h["qualtrics"].reached(nxt) and h["hubspot"].decides(nxt)
+        )
     return pd.Series(flags, name="is_complete_month", dtype=bool)
 
 
@@ -566,7 +584,8 @@ def cx_metrics_monthly(load: Loader) -> pd.DataFrame:
     counts = [
         c
         for c in out.columns
-        if c not in ("nps", "csat", "ces", "ces_score_stddev", "first_reply_median_calendar_minutes")
+        if c
+        not in ("nps", "csat", "ces", "ces_score_stddev", "first_reply_median_calendar_minutes")
     ]
     out[counts] = out[counts].fillna(0).astype("int64")
     out = small_sample_columns(out)
@@ -626,7 +645,9 @@ def contact_companies(load: Loader) -> pd.DataFrame:
             "email": emails,
             "associated": assoc.astype(object).where(assoc.notna(), None),
             "fallback": fallback,
-            "updated_at": _parse_instants(_first(contacts, "properties__lastmodifieddate", "updated_at")),
+            "updated_at": _parse_instants(
+                _first(contacts, "properties__lastmodifieddate", "updated_at")
+            ),
         }
     )
     out["customer_id"] = out["associated"].where(out["associated"].notna(), out["fallback"])
@@ -643,7 +664,9 @@ def nps_respondent_customers(load: Loader) -> pd.DataFrame:
     resp = survey_responses(load, NPS_SURVEY)
     contacts = contact_companies(load).reset_index()
     contacts = contacts[contacts["email"].notna()].copy()
-    contacts["rank_method"] = contacts["match_method"].map({"association": 0, "email_domain": 1}).fillna(2)
+    contacts["rank_method"] = (
+        contacts["match_method"].map({"association": 0, "email_domain": 1}).fillna(2)
+    )
     contacts = contacts.sort_values(
         ["email", "rank_method", "updated_at", "contact_id"],
         ascending=[True, True, False, True],
@@ -685,15 +708,23 @@ def crm_match_rates(load: Loader) -> pd.DataFrame:
     crm_loaded = source_horizons(load)["hubspot"].loaded_through_at
     nps_pending = nps["customer_id"].isna() & (nps["recorded_at"] > crm_loaded)
     rows = [
-        ("contact_company", len(contacts), contacts["customer_id"].notna().sum(),
-         (contacts["match_method"] == "email_domain").sum(), 0),
-        ("nps_respondent_customer", len(nps) - nps_pending.sum(), nps["customer_id"].notna().sum(),
-         (nps["customer_match_method"] == "email_domain").sum(), nps_pending.sum()),
+        (
+            "contact_company",
+            len(contacts),
+            contacts["customer_id"].notna().sum(),
+            (contacts["match_method"] == "email_domain").sum(),
+            0,
+        ),
+        (
+            "nps_respondent_customer",
+            len(nps) - nps_pending.sum(),
+            nps["customer_id"].notna().sum(),
+            (nps["customer_match_method"] == "email_domain").sum(),
+            nps_pending.sum(),
+        ),
         ("deal_company", len(deals), (deals["customer_ids"].map(len) > 0).sum(), 0, 0),
     ]
-    out = pd.DataFrame(
-        rows, columns=["link", "total", "matched", "matched_by_fallback", "pending"]
-    )
+    out = pd.DataFrame(rows, columns=["link", "total", "matched", "matched_by_fallback", "pending"])
     out["unmatched"] = out["total"] - out["matched"]
     out["match_rate"] = _ratio(out["matched"], out["total"])
     return out.set_index("link")
