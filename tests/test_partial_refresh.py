@@ -217,6 +217,7 @@ def clean_renewal(sim: Simulator) -> pd.Series:
     pytest.skip("the test world has no clean renewal in its horizon")
 
 
+@pytest.mark.timeout(3600)  # five Dagster runs: ~6 minutes alone, far more on a busy machine
 def test_cx_refresh_never_decides_crm_or_hr_states(tmp_path):
     defs = load_defs()
     sim = Simulator(world())
