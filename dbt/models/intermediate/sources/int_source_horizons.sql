@@ -22,31 +22,49 @@
 with
 
 loaded_times as (
-    select 'hubspot' as source, max(updated_at) as loaded_through_at
+    select
+        'hubspot' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_hubspot__companies') }}
     union all
-    select 'hubspot' as source, max(updated_at) as loaded_through_at
+    select
+        'hubspot' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_hubspot__contacts') }}
     union all
-    select 'hubspot' as source, max(updated_at) as loaded_through_at
+    select
+        'hubspot' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_hubspot__deals') }}
     union all
-    select 'zendesk' as source, max(updated_at) as loaded_through_at
+    select
+        'zendesk' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_zendesk__tickets') }}
     union all
-    select 'zendesk' as source, max(created_at) as loaded_through_at
+    select
+        'zendesk' as source,
+        max(created_at) as loaded_through_at
     from {{ ref('base_zendesk__ticket_events') }}
     union all
-    select 'zendesk' as source, max(updated_at) as loaded_through_at
+    select
+        'zendesk' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_zendesk__users') }}
     union all
-    select 'zendesk' as source, max(updated_at) as loaded_through_at
+    select
+        'zendesk' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_zendesk__organizations') }}
     union all
-    select 'bamboohr' as source, max(updated_at) as loaded_through_at
+    select
+        'bamboohr' as source,
+        max(updated_at) as loaded_through_at
     from {{ ref('base_bamboohr__employees') }}
     union all
-    select 'qualtrics' as source, max(recorded_at) as loaded_through_at
+    select
+        'qualtrics' as source,
+        max(recorded_at) as loaded_through_at
     from {{ ref('base_qualtrics__survey_responses') }}
 ),
 

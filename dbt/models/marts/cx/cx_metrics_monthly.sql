@@ -172,7 +172,7 @@ excluded_contracts as (
     from months
     inner join won_deals
         on
-            won_deals.contract_start_date <= months.month
+            months.month >= won_deals.contract_start_date
             and months.month < won_deals.contract_end_date
     where not won_deals.is_contract
     group by months.month
@@ -246,7 +246,7 @@ counts as (
 -- NPS over the month and the two before it (the relationship survey is quarterly)
 nps_windows as (
     select
-        counts.*,
+        *,
         count(*) over (order by month rows between 2 preceding and current row)
             as trailing_months,
         sum(nps_respondents) over (order by month rows between 2 preceding and current row)
@@ -260,7 +260,7 @@ nps_windows as (
 
 windowed as (
     select
-        nps_windows.*,
+        *,
         case when trailing_months = 3 then window_nps_respondents end
             as nps_trailing_3m_respondents,
         case when trailing_months = 3 then window_nps_promoters end
@@ -282,10 +282,14 @@ final as (
             100.0 * (nps_promoters - nps_detractors) / nullif(nps_respondents, 0)
             as double precision
         ) as nps,
-        cast({{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'low') }}
-            as double precision) as nps_ci_low,
-        cast({{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'high') }}
-            as double precision) as nps_ci_high,
+        cast(
+            {{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'low') }}
+            as double precision
+        ) as nps_ci_low,
+        cast(
+            {{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'high') }}
+            as double precision
+        ) as nps_ci_high,
         cast(nps_trailing_3m_respondents as {{ dbt.type_bigint() }})
             as nps_trailing_3m_respondents,
         cast(nps_trailing_3m_promoters as {{ dbt.type_bigint() }}) as nps_trailing_3m_promoters,
@@ -311,17 +315,25 @@ final as (
         cast(csat_responses as {{ dbt.type_bigint() }}) as csat_responses,
         cast(csat_satisfied as {{ dbt.type_bigint() }}) as csat_satisfied,
         cast(100.0 * csat_satisfied / nullif(csat_responses, 0) as double precision) as csat,
-        cast({{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'low') }}
-            as double precision) as csat_ci_low,
-        cast({{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'high') }}
-            as double precision) as csat_ci_high,
+        cast(
+            {{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'low') }}
+            as double precision
+        ) as csat_ci_low,
+        cast(
+            {{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'high') }}
+            as double precision
+        ) as csat_ci_high,
         cast(ces_responses as {{ dbt.type_bigint() }}) as ces_responses,
         cast(ces_score_sum as {{ dbt.type_bigint() }}) as ces_score_sum,
         cast(1.0 * ces_score_sum / nullif(ces_responses, 0) as double precision) as ces,
-        cast({{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'low', 1, 7) }}
-            as double precision) as ces_ci_low,
-        cast({{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'high', 1, 7) }}
-            as double precision) as ces_ci_high,
+        cast(
+            {{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'low', 1, 7) }}
+            as double precision
+        ) as ces_ci_low,
+        cast(
+            {{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'high', 1, 7) }}
+            as double precision
+        ) as ces_ci_high,
         cast(tickets_created as {{ dbt.type_bigint() }}) as tickets_created,
         cast(tickets_with_first_reply as {{ dbt.type_bigint() }}) as tickets_with_first_reply,
         cast(first_reply_median_calendar_minutes as double precision)

@@ -14,12 +14,21 @@ departments as (
 
 months as (
     select * from {{ ref('int_ex_months') }}
+),
+
+department_months as (
+    select
+        departments.*,
+        months.is_complete_month
+    from departments
+    inner join months
+        on departments.month = months.month
 )
 
 select
-    departments.month,
-    departments.group_name as department,
-    months.is_complete_month,
+    month,
+    group_name as department,
+    is_complete_month,
     headcount_start,
     headcount_end,
     average_headcount,
@@ -41,6 +50,4 @@ select
     engagement_favorable,
     engagement,
     is_suppressed
-from departments
-inner join months
-    on departments.month = months.month
+from department_months

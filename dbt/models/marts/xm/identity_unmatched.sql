@@ -14,7 +14,8 @@ select
     cast(
         case
             when identity_links.is_pending
-                then 'pending, newer than the other source''s data loaded: '
+                then
+                    'pending, newer than the other source''s data loaded: '
                     || identity_links.unmatched_reason
             else identity_links.unmatched_reason
         end
