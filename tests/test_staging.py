@@ -157,6 +157,7 @@ KNOWN_REASONS = re.compile(
     r"|unknown (deal stage|ticket status|time zone|survey kind)"
     r"|unsupported event (type|field)|invalid (interval|date range)"
     r"|orphan reference: [a-z ]+|non-numeric answer|answer out of range"
+    r"|won deal without (company association|a valid contract period)"
 )
 
 
