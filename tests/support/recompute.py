@@ -11,9 +11,21 @@ Data-quality rules applied (the project's documented choices):
   (CSAT 1-5, CES 1-7, NPS/eNPS 0-10, engagement items 1-5); "N/A", out-of-scale numbers and
   omitted QIDs are no answer; month = UTC month of the raw `recorded_date`;
 - deleted tickets (current status 'deleted') are left out of ticket metrics;
-- only deals with stage exactly 'closedwon' make customers ('closedwon_legacy' is quarantined);
-  a deal's company comes from raw_hubspot.deal_companies;
+- a won deal has stage 'closedwon' or its known alias 'closedwon_legacy' (the retired stage
+  id of the old pipeline); it is a contract only with a valid period (start and end dates,
+  end after start) and an association to a HubSpot company; other won deals are excluded
+  (quarantined) and make nobody a customer;
+- a contact's company is its association, else the company whose domain is the contact's
+  email domain (a domain shared by several companies: the earliest created); an NPS
+  respondent's customer is the association of the contact with that email, else the
+  company of the respondent email's domain;
 - BambooHR dates '0000-00-00' and '' mean no date.
+
+Freshness, per source: a source is loaded through its newest record time (HubSpot companies,
+contacts and deals last modified; Zendesk tickets and users and organizations updated,
+audits created; BambooHR employees lastChanged; Qualtrics responses recorded). A day's
+customer status is decided once the CRM's newest record falls on a later UTC date; a month is
+complete once Zendesk and Qualtrics reached the next month and the CRM decided its first day.
 """
 
 from __future__ import annotations
@@ -161,12 +173,94 @@ def survey_metrics_by_month(load: Loader) -> pd.DataFrame:
     ces_m = ces.groupby("month").agg(
         ces_responses=("ces", "size"), ces_score_sum=("ces", lambda s: int(s.sum()))
     )
+    ces_sd = ces.groupby("month")["ces"].agg(lambda s: s.astype("float64").std(ddof=1))
     out = nps_m.join(csat_m, how="outer").join(ces_m, how="outer").fillna(0).astype("int64")
+    out["ces_score_stddev"] = ces_sd.reindex(out.index)
     out["nps"] = _ratio(
         100.0 * (out["nps_promoters"] - out["nps_detractors"]), out["nps_respondents"]
     )
     out["csat"] = _ratio(100.0 * out["csat_satisfied"], out["csat_responses"])
     out["ces"] = _ratio(1.0 * out["ces_score_sum"], out["ces_responses"])
+    return out
+
+
+Z = 1.96
+
+
+def nps_interval(promoters: float, detractors: float, n: float) -> tuple[float, float]:
+    """95% adjusted-Wald interval of an NPS: 0.75 promoter, 1.5 passive and 0.75 detractor
+    pseudo-answers added (n + 3), then the Wald formula; clipped to [-100, 100]."""
+    if not n or pd.isna(n):
+        return (math.nan, math.nan)
+    m = n + 3.0
+    p, d = (promoters + 0.75) / m, (detractors + 0.75) / m
+    half = Z * math.sqrt((p + d - (p - d) ** 2) / m)
+    return (100.0 * max(-1.0, p - d - half), 100.0 * min(1.0, p - d + half))
+
+
+def wilson_interval(successes: float, n: float) -> tuple[float, float]:
+    """95% Wilson score interval of a share, on a 100-point scale."""
+    if not n or pd.isna(n):
+        return (math.nan, math.nan)
+    p, z2 = successes / n, Z * Z
+    center, den = p + z2 / (2 * n), 1 + z2 / n
+    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return (100.0 * (center - half) / den, 100.0 * (center + half) / den)
+
+
+def mean_interval(total: float, n: float, sd: float, lo: float, hi: float) -> tuple[float, float]:
+    """mean -/+ 1.96 s / sqrt(n), clipped to [lo, hi]; none below 2 answers."""
+    if pd.isna(n) or n < 2:
+        return (math.nan, math.nan)
+    mean, half = total / n, Z * sd / math.sqrt(n)
+    return (max(lo, mean - half), min(hi, mean + half))
+
+
+def small_sample_columns(out: pd.DataFrame) -> pd.DataFrame:
+    """Intervals and the trailing 3-month NPS on a gapless month index of survey parts."""
+    out = out.sort_index().copy()
+    for prefix, (p, d, n) in {
+        "nps": ("nps_promoters", "nps_detractors", "nps_respondents"),
+    }.items():
+        bounds = [nps_interval(a, b, c) for a, b, c in zip(out[p], out[d], out[n], strict=True)]
+        out[f"{prefix}_ci_low"] = [b[0] for b in bounds]
+        out[f"{prefix}_ci_high"] = [b[1] for b in bounds]
+    window = {
+        "nps_trailing_3m_respondents": "nps_respondents",
+        "nps_trailing_3m_promoters": "nps_promoters",
+        "nps_trailing_3m_detractors": "nps_detractors",
+    }
+    for col, part in window.items():
+        out[col] = out[part].astype("float64").rolling(3, min_periods=3).sum()
+    out["nps_trailing_3m"] = _ratio(
+        100.0 * (out["nps_trailing_3m_promoters"] - out["nps_trailing_3m_detractors"]),
+        out["nps_trailing_3m_respondents"],
+    )
+    bounds = [
+        nps_interval(a, b, c)
+        for a, b, c in zip(
+            out["nps_trailing_3m_promoters"],
+            out["nps_trailing_3m_detractors"],
+            out["nps_trailing_3m_respondents"],
+            strict=True,
+        )
+    ]
+    out["nps_trailing_3m_ci_low"] = [b[0] for b in bounds]
+    out["nps_trailing_3m_ci_high"] = [b[1] for b in bounds]
+    bounds = [
+        wilson_interval(a, b)
+        for a, b in zip(out["csat_satisfied"], out["csat_responses"], strict=True)
+    ]
+    out["csat_ci_low"] = [b[0] for b in bounds]
+    out["csat_ci_high"] = [b[1] for b in bounds]
+    bounds = [
+        mean_interval(a, b, c, 1.0, 7.0)
+        for a, b, c in zip(
+            out["ces_score_sum"], out["ces_responses"], out["ces_score_stddev"], strict=True
+        )
+    ]
+    out["ces_ci_low"] = [b[0] for b in bounds]
+    out["ces_ci_high"] = [b[1] for b in bounds]
     return out
 
 
@@ -228,28 +322,147 @@ def ticket_metrics_by_month(load: Loader) -> pd.DataFrame:
     )
 
 
-def customer_contracts(load: Loader) -> pd.DataFrame:
-    """Closed-won contracts with their company: customer_id, start (date), end (date, exclusive)."""
+# --------------------------------------------------------------------------- freshness
+
+
+def _parse_instants(series: pd.Series) -> pd.Series:
+    """Vendor timestamps (ISO strings with Z or an offset, or typed) as UTC; unreadable -> NaT."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return _utc(series)
+    return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+
+
+def _first(df: pd.DataFrame, *columns: str) -> pd.Series:
+    """coalesce() of the columns that exist."""
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    for c in columns:
+        if c in df.columns:
+            out = out.where(out.notna(), df[c])
+    return out
+
+
+SOURCE_TIMES = {
+    "hubspot": [
+        ("raw_hubspot.companies", ("properties__hs_lastmodifieddate", "updated_at")),
+        ("raw_hubspot.contacts", ("properties__lastmodifieddate", "updated_at")),
+        ("raw_hubspot.deals", ("properties__hs_lastmodifieddate", "updated_at")),
+    ],
+    "zendesk": [
+        ("raw_zendesk.tickets", ("updated_at",)),
+        ("raw_zendesk.ticket_events", ("created_at",)),
+        ("raw_zendesk.users", ("updated_at",)),
+        ("raw_zendesk.organizations", ("updated_at",)),
+    ],
+    "bamboohr": [("raw_bamboohr.employees", ("last_changed",))],
+    "qualtrics": [("raw_qualtrics.survey_responses", ("recorded_date",))],
+}
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far one source is loaded: its newest record, that instant's UTC date, and the last
+    day it has wholly passed (statuses it decides are final up to that day)."""
+
+    loaded_through_at: pd.Timestamp | None
+
+    @property
+    def loaded_through_date(self) -> pd.Timestamp | None:
+        if self.loaded_through_at is None:
+            return None
+        return self.loaded_through_at.tz_convert("UTC").tz_localize(None).normalize()
+
+    @property
+    def decided_through_date(self) -> pd.Timestamp | None:
+        d = self.loaded_through_date
+        return None if d is None else d - pd.Timedelta(days=1)
+
+    def decides(self, day: pd.Timestamp) -> bool:
+        d = self.decided_through_date
+        return d is not None and day <= d
+
+    def reached(self, day: pd.Timestamp) -> bool:
+        """Its data reaches the first instant of `day` (a month's counts are complete once it
+        reaches the next month)."""
+        d = self.loaded_through_date
+        return d is not None and d >= day
+
+
+def source_horizons(load: Loader) -> dict[str, Horizon]:
+    out = {}
+    for source, tables in SOURCE_TIMES.items():
+        newest = []
+        for table, columns in tables:
+            t = _parse_instants(_first(load(table), *columns)).max()
+            if pd.notna(t):
+                newest.append(t)
+        out[source] = Horizon(max(newest) if newest else None)
+    return out
+
+
+# --------------------------------------------------------------------------- CRM
+
+WON_STAGES = {"closedwon", "closedwon_legacy"}  # the seed's meaning of the stage ids
+
+
+def _company_ids(load: Loader) -> set[str]:
+    companies = _latest(load("raw_hubspot.companies"), "id")
+    return set(companies["id"].dropna().astype(str).str.strip())
+
+
+def _month_diff(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
+
+
+def won_deals(load: Loader) -> pd.DataFrame:
+    """Every won deal (latest version): deal_id, customer_ids (associated companies), start,
+    end, amount, annual_contract_value, verdict ('contract' or why it was excluded)."""
     deals = _latest(load("raw_hubspot.deals"), "id")
-    if "archived" in deals.columns:
-        deals = deals[deals["archived"] != True]  # noqa: E712
-    deals = deals[deals["properties__dealstage"] == "closedwon"]
-    links = load("raw_hubspot.deal_companies")[["deal_id", "company_id"]]
-    links = links.dropna(subset=["company_id"]).drop_duplicates()
-    c = deals.merge(links, left_on="id", right_on="deal_id", how="inner")
-    c = pd.DataFrame(
+    stage = deals["properties__dealstage"].astype("string").str.strip().str.lower()
+    deals = deals[stage.isin(WON_STAGES)].copy()
+    companies = _company_ids(load)
+    links = load("raw_hubspot.deal_companies")[["deal_id", "company_id"]].dropna()
+    links = links.assign(
+        deal_id=links["deal_id"].astype(str).str.strip(),
+        customer_id=links["company_id"].astype("int64").astype(str),
+    )
+    links = links[links["customer_id"].isin(companies)].drop_duplicates(["deal_id", "customer_id"])
+    by_deal = links.groupby("deal_id")["customer_id"].apply(sorted)
+    out = pd.DataFrame(
         {
-            "deal_id": c["id"],
-            "customer_id": c["company_id"].astype("int64").astype(str),
+            "deal_id": deals["id"].astype(str).str.strip(),
+            "amount": pd.to_numeric(deals["properties__amount"], errors="coerce"),
             "start": pd.to_datetime(
-                c["properties__contract_start_date"], format="%Y-%m-%d", errors="coerce"
+                deals["properties__contract_start_date"], format="%Y-%m-%d", errors="coerce"
             ),
             "end": pd.to_datetime(
-                c["properties__contract_end_date"], format="%Y-%m-%d", errors="coerce"
+                deals["properties__contract_end_date"], format="%Y-%m-%d", errors="coerce"
             ),
         }
-    )
-    return c.dropna(subset=["start", "end"]).reset_index(drop=True)
+    ).reset_index(drop=True)
+    out["customer_ids"] = [by_deal.get(d, []) for d in out["deal_id"]]
+    valid = out["start"].notna() & out["end"].notna() & (out["end"] > out["start"])
+    months = _month_diff(out["start"], out["end"]).where(valid)
+    out["annual_contract_value"] = (out["amount"] * 12.0 / months).where(months > 0)
+    out["verdict"] = "contract"
+    no_company = out["customer_ids"].map(len) == 0
+    out.loc[no_company, "verdict"] = "won deal without company association"
+    out.loc[~valid, "verdict"] = "won deal without a valid contract period"
+    return out
+
+
+def customer_contracts(load: Loader) -> pd.DataFrame:
+    """Contracts: customer_id, start (date), end (date, exclusive), one row per company."""
+    deals = won_deals(load)
+    deals = deals[deals["verdict"] == "contract"].explode("customer_ids")
+    return pd.DataFrame(
+        {
+            "deal_id": deals["deal_id"],
+            "customer_id": deals["customer_ids"],
+            "start": deals["start"],
+            "end": deals["end"],
+            "annual_contract_value": deals["annual_contract_value"],
+        }
+    ).reset_index(drop=True)
 
 
 def customers_on(contracts: pd.DataFrame, day: pd.Timestamp) -> set[str]:
@@ -257,8 +470,33 @@ def customers_on(contracts: pd.DataFrame, day: pd.Timestamp) -> set[str]:
     return set(contracts.loc[covered, "customer_id"])
 
 
+def dim_customer_status(load: Loader) -> pd.DataFrame:
+    """Per company: status_date (the CRM's decided-through day), is_active (a contract
+    covers it) and churned_date (not active: end of the last contract begun by then)."""
+    crm = source_horizons(load)["hubspot"]
+    day = crm.decided_through_date
+    contracts = customer_contracts(load)
+    rows = []
+    for company in sorted(_company_ids(load)):
+        mine = contracts[contracts["customer_id"] == company]
+        active = (
+            bool(((mine["start"] <= day) & (day < mine["end"])).any()) if day is not None else False
+        )
+        begun = mine.loc[mine["start"] <= day, "end"] if day is not None else mine["end"].iloc[:0]
+        churned = None if active or begun.empty else begun.max()
+        rows.append(
+            {
+                "customer_id": company,
+                "status_date": day,
+                "is_active": active,
+                "churned_date": churned,
+            }
+        )
+    return pd.DataFrame(rows).set_index("customer_id")
+
+
 def data_as_of(load: Loader) -> pd.Timestamp:
-    """The latest instant in the help-desk and survey data (used only to judge null end states)."""
+    """The latest instant in the help-desk and survey data (the EX marts' last month)."""
     stamps = [
         _utc(load("raw_zendesk.tickets")["updated_at"]).max(),
         _utc(load("raw_zendesk.tickets")["created_at"]).max(),
@@ -269,27 +507,45 @@ def data_as_of(load: Loader) -> pd.Timestamp:
 
 
 def customer_metrics_by_month(load: Loader, months: Iterable[pd.Timestamp]) -> pd.DataFrame:
+    """Customers on day 1 (null until the CRM decided that day), the end state (null until the
+    CRM decided day 1 of the next month), and the excluded won deals covering day 1."""
     contracts = customer_contracts(load)
+    excluded = won_deals(load)
+    excluded = excluded[(excluded["verdict"] != "contract") & excluded["start"].notna()]
+    crm = source_horizons(load)["hubspot"]
     rows = []
+    nan = float("nan")
     for m in months:
         nxt = m + pd.DateOffset(months=1)
         start, end = customers_on(contracts, m), customers_on(contracts, nxt)
+        cover = (excluded["start"] <= m) & (m < excluded["end"])
+        start_known, end_known = crm.decides(m), crm.decides(nxt)
         rows.append(
             {
                 "month": m,
-                "customers_start": len(start),
-                "customers_end": len(end),
-                "customers_new": len(end - start),
-                "customers_churned": len(start - end),
+                "customers_start": len(start) if start_known else nan,
+                "customers_end": len(end) if end_known else nan,
+                "customers_new": len(end - start) if end_known else nan,
+                "customers_churned": len(start - end) if end_known else nan,
+                "excluded_contracts_start": int(cover.sum()) if start_known else nan,
+                "excluded_contract_value_start": (
+                    float(excluded.loc[cover, "annual_contract_value"].sum())
+                    if start_known
+                    else nan
+                ),
             }
         )
     out = pd.DataFrame(rows).set_index("month")
     out["churn_rate"] = _ratio(1.0 * out["customers_churned"], out["customers_start"])
+    out["retention_rate"] = _ratio(
+        1.0 * (out["customers_end"] - out["customers_new"]), out["customers_start"]
+    )
     return out
 
 
 def cx_months(load: Loader) -> list[pd.Timestamp]:
-    """From the first month with any CX data (survey, ticket, customer) to the month of the as-of."""
+    """From the first month with any CX data (survey, ticket, customer) to the month the
+    freshest of the help desk, the surveys and the CRM has reached."""
     firsts = [
         survey_responses(load, NPS_SURVEY)["month"].min(),
         survey_responses(load, CSAT_SURVEY)["month"].min(),
@@ -298,7 +554,26 @@ def cx_months(load: Loader) -> list[pd.Timestamp]:
     contracts = customer_contracts(load)
     if len(contracts):
         firsts.append(_month_of(contracts["start"].min()))
-    return month_range(min(f for f in firsts if pd.notna(f)), data_as_of(load).tz_localize(None))
+    h = source_horizons(load)
+    last = max(
+        h[s].loaded_through_date
+        for s in ("zendesk", "qualtrics", "hubspot")
+        if h[s].loaded_through_at
+    )
+    return month_range(min(f for f in firsts if pd.notna(f)), last)
+
+
+def cx_complete_months(load: Loader, months: Iterable[pd.Timestamp]) -> pd.Series:
+    """A month is complete once the help desk and the surveys reached the next month and the
+    CRM decided its first day (the month's end state)."""
+    h = source_horizons(load)
+    flags = {}
+    for m in months:
+        nxt = m + pd.DateOffset(months=1)
+        flags[m] = (
+            h["zendesk"].reached(nxt) and h["qualtrics"].reached(nxt) and h["hubspot"].decides(nxt)
+        )
+    return pd.Series(flags, name="is_complete_month", dtype=bool)
 
 
 def cx_metrics_monthly(load: Loader) -> pd.DataFrame:
@@ -309,10 +584,163 @@ def cx_metrics_monthly(load: Loader) -> pd.DataFrame:
     counts = [
         c
         for c in out.columns
-        if c not in ("nps", "csat", "ces", "first_reply_median_calendar_minutes")
+        if c
+        not in ("nps", "csat", "ces", "ces_score_stddev", "first_reply_median_calendar_minutes")
     ]
     out[counts] = out[counts].fillna(0).astype("int64")
+    out = small_sample_columns(out)
     out = out.join(customer_metrics_by_month(load, months))
+    out = out.join(cx_complete_months(load, months))
+    return out
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def _normalize_domain(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = re.sub(r"^www\.", "", str(value).strip().lower())
+    return text or None
+
+
+def _normalize_email(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value).strip().lower() or None
+
+
+def _email_domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.split("@", 1)[1] or None
+
+
+def company_domains(load: Loader) -> dict[str, str]:
+    """Normalised domain -> HubSpot company id (the earliest created when shared)."""
+    companies = _latest(load("raw_hubspot.companies"), "id")
+    created = _parse_instants(_first(companies, "properties__createdate", "created_at"))
+    frame = pd.DataFrame(
+        {
+            "customer_id": companies["id"].astype(str).str.strip(),
+            "domain": [_normalize_domain(d) for d in companies.get("properties__domain", [])],
+            "created": created,
+        }
+    ).dropna(subset=["domain"])
+    frame = frame.sort_values(["domain", "created", "customer_id"], kind="stable")
+    return dict(frame.drop_duplicates("domain")[["domain", "customer_id"]].itertuples(index=False))
+
+
+def contact_companies(load: Loader) -> pd.DataFrame:
+    """Per contact: email, customer_id (association, else email domain), match_method."""
+    contacts = _latest(load("raw_hubspot.contacts"), "id")
+    domains = company_domains(load)
+    assoc = contacts["properties__associatedcompanyid"].astype("string").str.strip()
+    assoc = assoc.where(assoc != "")
+    emails = [_normalize_email(e) for e in contacts["properties__email"]]
+    fallback = [domains.get(_email_domain(e)) for e in emails]
+    out = pd.DataFrame(
+        {
+            "contact_id": contacts["id"].astype(str).str.strip(),
+            "email": emails,
+            "associated": assoc.astype(object).where(assoc.notna(), None),
+            "fallback": fallback,
+            "updated_at": _parse_instants(
+                _first(contacts, "properties__lastmodifieddate", "updated_at")
+            ),
+        }
+    )
+    out["customer_id"] = out["associated"].where(out["associated"].notna(), out["fallback"])
+    out["match_method"] = [
+        "association" if a is not None else ("email_domain" if f is not None else None)
+        for a, f in zip(out["associated"], out["fallback"], strict=True)
+    ]
+    return out.set_index("contact_id")
+
+
+def nps_respondent_customers(load: Loader) -> pd.DataFrame:
+    """Per NPS response: contact_id (by email) and customer_id (the contact's association,
+    else the respondent email domain's company), customer_match_method."""
+    resp = survey_responses(load, NPS_SURVEY)
+    contacts = contact_companies(load).reset_index()
+    contacts = contacts[contacts["email"].notna()].copy()
+    contacts["rank_method"] = (
+        contacts["match_method"].map({"association": 0, "email_domain": 1}).fillna(2)
+    )
+    contacts = contacts.sort_values(
+        ["email", "rank_method", "updated_at", "contact_id"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    ).drop_duplicates("email")
+    by_email = contacts.set_index("email")
+    domains = company_domains(load)
+    rows = []
+    for rid, recorded_at, values in zip(
+        resp["response_id"], resp["recorded_at"], resp["values"], strict=True
+    ):
+        email = _normalize_email(values.get("recipientEmail"))
+        contact = by_email.loc[email] if email in by_email.index else None
+        if contact is not None and contact["match_method"] == "association":
+            customer, method = contact["customer_id"], "association"
+        else:
+            customer = domains.get(_email_domain(email))
+            method = "email_domain" if customer is not None else None
+        rows.append(
+            {
+                "response_id": rid,
+                "contact_id": None if contact is None else contact["contact_id"],
+                "customer_id": customer,
+                "customer_match_method": method,
+                "recorded_at": recorded_at,
+            }
+        )
+    return pd.DataFrame(rows).set_index("response_id")
+
+
+def crm_match_rates(load: Loader) -> pd.DataFrame:
+    """identity_match_rates rows of the CRM links: contact_company, nps_respondent_customer,
+    deal_company (total, matched, unmatched, match_rate, matched_by_fallback, pending). An
+    unmatched NPS response recorded after the CRM's newest record is pending (its contact may
+    not be loaded yet): left out of total."""
+    contacts = contact_companies(load)
+    nps = nps_respondent_customers(load)
+    deals = won_deals(load)
+    crm_loaded = source_horizons(load)["hubspot"].loaded_through_at
+    nps_pending = nps["customer_id"].isna() & (nps["recorded_at"] > crm_loaded)
+    rows = [
+        (
+            "contact_company",
+            len(contacts),
+            contacts["customer_id"].notna().sum(),
+            (contacts["match_method"] == "email_domain").sum(),
+            0,
+        ),
+        (
+            "nps_respondent_customer",
+            len(nps) - nps_pending.sum(),
+            nps["customer_id"].notna().sum(),
+            (nps["customer_match_method"] == "email_domain").sum(),
+            nps_pending.sum(),
+        ),
+        ("deal_company", len(deals), (deals["customer_ids"].map(len) > 0).sum(), 0, 0),
+    ]
+    out = pd.DataFrame(rows, columns=["link", "total", "matched", "matched_by_fallback", "pending"])
+    out["unmatched"] = out["total"] - out["matched"]
+    out["match_rate"] = _ratio(out["matched"], out["total"])
+    return out.set_index("link")
+
+
+def data_health(load: Loader) -> pd.DataFrame:
+    """data_health rows of won_deals: records, amount, ACV and shares per verdict."""
+    deals = won_deals(load)
+    out = deals.groupby("verdict").agg(
+        records=("deal_id", "size"),
+        amount=("amount", lambda s: s.sum(min_count=1)),
+        annual_contract_value=("annual_contract_value", lambda s: s.sum(min_count=1)),
+    )
+    out["is_excluded"] = out.index != "contract"
+    out["share_of_records"] = out["records"] / out["records"].sum()
+    out["share_of_amount"] = out["amount"] / out["amount"].sum()
     return out
 
 
@@ -546,6 +974,13 @@ def ex_metrics_monthly(load: Loader, months: Iterable[pd.Timestamp] | None = Non
         | one_category
         | is_open
     )
+    h = source_horizons(load)
+    month_of_row = out.index.get_level_values("month")
+    out["is_complete_month"] = [
+        h["bamboohr"].decides(m + pd.offsets.MonthEnd(0))
+        and h["qualtrics"].reached(m + pd.DateOffset(months=1))
+        for m in month_of_row
+    ]
     return out.sort_index()
 
 

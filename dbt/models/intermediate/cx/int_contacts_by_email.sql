@@ -1,10 +1,12 @@
--- One row per normalised email: the HubSpot contact (and its company) that email identifies.
--- Emails are lower(trim()) in staging. When several contacts share an email, the one with a
--- company association wins, then the most recently updated, then the lowest id.
+-- One row per normalised email: the HubSpot contact (and its company, int_contact_companies:
+-- the association, else the email domain's company) that email identifies. Emails are
+-- lower(trim()) in staging. When several contacts share an email, the one with a company
+-- association wins, then one whose company comes from the email domain, then the most
+-- recently updated, then the lowest id.
 with
 
 contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_contact_companies') }}
 ),
 
 ranked as (
@@ -12,11 +14,12 @@ ranked as (
         email,
         contact_id,
         customer_id,
+        match_method,
         count(*) over (partition by email) as count_candidate_contacts,
         row_number() over (
             partition by email
             order by
-                case when customer_id is null then 1 else 0 end,
+                case match_method when 'association' then 0 when 'email_domain' then 1 else 2 end,
                 updated_at desc,
                 contact_id asc
         ) as email_rank
@@ -29,6 +32,7 @@ final as (
         email,
         contact_id,
         customer_id,
+        match_method,
         count_candidate_contacts
     from ranked
     where email_rank = 1

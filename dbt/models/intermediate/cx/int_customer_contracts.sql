@@ -1,7 +1,9 @@
 -- One row per closed-won deal and associated company: the contract period
 -- [contract_start_date, contract_end_date) during which the company is a customer, and its
--- annualised value. Won deals without a company association or without a valid period
--- (missing dates, end not after start) cannot make anyone a customer and are left out.
+-- annualised value. A won deal without a staged company association or without a valid
+-- period (missing dates, end not after start) cannot make anyone a customer: staging
+-- quarantines it with that reason (int_won_deals and data_health count them), so every
+-- staged won deal is a contract here; the filters below only restate the contract.
 with
 
 deals as (

@@ -1,10 +1,12 @@
--- One row per company and UTC month in which it is a customer on day 1 of the month or of
--- the next month. A company is a customer on day d if a closed-won contract covers d
--- ([contract_start_date, contract_end_date)). Churned in month m: customer on day 1 of m and
--- not on day 1 of m + 1; new: customer on day 1 of m + 1 but not on day 1 of m.
--- Not being a customer on day 1 of m + 1 is final only once the data has passed that day
--- (a renewal may still close on it): until then that customer's end state (is_customer_end,
--- is_new, is_churned) is null rather than a premature churn.
+-- One row per company and UTC month in which a won contract covers day 1 of the month or
+-- of the next month. Status on a day follows the one rule of the cx_customer_status macro:
+-- a contract covering the day makes the company a customer (known in advance); not being
+-- covered is final only once the CRM data has wholly passed that day (a renewal may still
+-- close on it), else the status is null (not decided yet). Churned in month m: customer on
+-- day 1 of m and not on day 1 of m + 1; new: customer on day 1 of m + 1 but not on day 1 of
+-- m (both null while the statuses they need are undecided, by SQL's three-valued logic).
+-- Decided means by the CRM's own horizon (int_source_horizons), never by how fresh the help
+-- desk or survey data is. Months run to the month the CRM data has reached.
 with
 
 contracts as (
@@ -15,22 +17,23 @@ companies as (
     select * from {{ ref('stg_hubspot__companies') }}
 ),
 
-data_as_of as (
-    select * from {{ ref('int_cx_data_as_of') }}
+horizons as (
+    select * from {{ ref('int_source_horizons') }}
 ),
 
 month_range as (
     select
         first_contract.first_month,
-        {{ cx_utc_month('data_as_of.as_of_at') }} as last_month,
-        data_as_of.as_of_date
+        cast({{ dbt.date_trunc('month', 'horizons.hubspot_loaded_through_date') }} as date)
+            as last_month,
+        horizons.hubspot_decided_through_date as decided_through_date
     from (
         select
             cast({{ dbt.date_trunc('month', 'min(contract_start_date)') }} as date)
                 as first_month
         from contracts
     ) as first_contract
-    cross join data_as_of
+    cross join horizons
 ),
 
 months as (
@@ -41,31 +44,15 @@ coverage as (
     select
         months.month,
         months.next_month,
-        months.as_of_date,
+        months.decided_through_date,
         contracts.customer_id,
-        max(
-            case
-                when
-                    contracts.contract_start_date <= months.month
-                    and months.month < contracts.contract_end_date
-                    then 1
-                else 0
-            end
-        ) as covers_month_start,
-        max(
-            case
-                when
-                    contracts.contract_start_date <= months.next_month
-                    and months.next_month < contracts.contract_end_date
-                    then 1
-                else 0
-            end
-        ) as covers_next_month_start,
+        max(case when {{ cx_contract_covers('months.month') }} then 1 else 0 end)
+            as covers_month_start,
+        max(case when {{ cx_contract_covers('months.next_month') }} then 1 else 0 end)
+            as covers_next_month_start,
         sum(
             case
-                when
-                    contracts.contract_start_date <= months.month
-                    and months.month < contracts.contract_end_date
+                when {{ cx_contract_covers('months.month') }}
                     then contracts.annual_contract_value
             end
         ) as annual_contract_value_start
@@ -77,7 +64,7 @@ coverage as (
     group by
         months.month,
         months.next_month,
-        months.as_of_date,
+        months.decided_through_date,
         contracts.customer_id
 ),
 
@@ -86,13 +73,14 @@ flagged as (
         coverage.month,
         coverage.customer_id,
         coalesce(companies.segment, 'Unknown') as segment,
-        coverage.covers_month_start = 1 as is_customer_start,
-        -- a won contract covering day 1 of m + 1 is known in advance; its absence is final
-        -- only once the data has passed that day (a renewal may still close on it)
-        case
-            when coverage.covers_next_month_start = 1 then true
-            when coverage.as_of_date > coverage.next_month then false
-        end as is_customer_end,
+        {{ cx_customer_status(
+            'coverage.covers_month_start = 1', 'coverage.month', 'coverage.decided_through_date'
+        ) }} as is_customer_start,
+        {{ cx_customer_status(
+            'coverage.covers_next_month_start = 1',
+            'coverage.next_month',
+            'coverage.decided_through_date'
+        ) }} as is_customer_end,
         coverage.annual_contract_value_start
     from coverage
     left join companies
@@ -107,14 +95,10 @@ final as (
         segment,
         is_customer_start,
         is_customer_end,
-        case
-            when is_customer_start then false
-            when is_customer_end is not null then is_customer_end
-        end as is_new,
-        case
-            when not is_customer_start then false
-            when is_customer_end is not null then not is_customer_end
-        end as is_churned,
+        -- three-valued logic: null while a status it needs is undecided, unless the other
+        -- one settles it (a customer on day 1 of m is never new in m)
+        (is_customer_end and not is_customer_start) as is_new,
+        (is_customer_start and not is_customer_end) as is_churned,
         annual_contract_value_start
     from flagged
 )

@@ -3,7 +3,10 @@
     'YYYY-MM-DD' date, when set; or the first hire when there is no survey) to the month of
     the latest HR or survey event. Earlier months are left out on purpose: an HR system
     export can hold only the people employed since some date, so older headcounts would
-    undercount the people who had already left. -#}
+    undercount the people who had already left. `is_complete_month`: the HR data has wholly
+    passed the month's last day and the survey data has reached the next month (each by its
+    own horizon, int_source_horizons); rows of other months are the month to date, their
+    headcount at the month's end a projection of what HR knows today. -#}
 with
 
 pulse_answers as (
@@ -16,6 +19,10 @@ employment_periods as (
 
 team_history as (
     select * from {{ ref('int_employee_team_history') }}
+),
+
+horizons as (
+    select * from {{ ref('int_source_horizons') }}
 ),
 
 event_months as (
@@ -56,9 +63,23 @@ bounds as (
 
 months as (
     {{ month_spine('bounds') }}
+),
+
+month_ends as (
+    select
+        month,
+        cast({{ dbt.last_day('month', 'month') }} as date) as month_end_date,
+        next_month
+    from months
 )
 
 select
-    month,
-    {{ dbt.last_day('month', 'month') }} as month_end_date
-from months
+    month_ends.month,
+    month_ends.month_end_date,
+    coalesce(
+        horizons.bamboohr_decided_through_date >= month_ends.month_end_date
+        and horizons.qualtrics_loaded_through_date >= month_ends.next_month,
+        false
+    ) as is_complete_month
+from month_ends
+cross join horizons

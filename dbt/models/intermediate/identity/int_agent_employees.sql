@@ -16,6 +16,7 @@ agents as (
     select
         users.user_id as agent_user_id,
         users.is_active as is_agent_active,
+        users.created_at as agent_created_at,
         lower(trim(users.email)) as email
     from users
     where users.role in ('agent', 'admin')
@@ -35,6 +36,7 @@ select
     agents.agent_user_id,
     case when employee_emails.count_employees = 1 then employee_emails.employee_id end as employee_id,
     agents.is_agent_active,
+    agents.agent_created_at,
     coalesce(employee_emails.count_employees = 1, false) as is_matched,
     case
         when agents.email is null or agents.email = '' then 'agent has no email'

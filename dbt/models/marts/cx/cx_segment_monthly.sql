@@ -4,15 +4,17 @@
     start of that window (day 1 of m - 11); expected lifetime = 1 / annual churn rate;
     CLV = average annual contract value (customers at the start of m) x expected lifetime.
     Trailing figures are null until 12 complete months exist; CLV is null when the annual
-    churn rate is 0 or null. -#}
+    churn rate is 0 or null. Months run to the month the CRM data has reached; a status is
+    published only once the CRM data has passed its day (int_source_horizons, the same
+    rule as cx_metrics_monthly): `is_complete_month` says the month's end state is final. -#}
 with
 
 customer_months as (
     select * from {{ ref('int_customer_months') }}
 ),
 
-data_as_of as (
-    select * from {{ ref('int_cx_data_as_of') }}
+horizons as (
+    select * from {{ ref('int_source_horizons') }}
 ),
 
 segments as (
@@ -22,9 +24,12 @@ segments as (
 month_range as (
     select
         min(customer_months.month) as first_month,
-        max({{ cx_utc_month('data_as_of.as_of_at') }}) as last_month
+        max(
+            cast({{ dbt.date_trunc('month', 'horizons.hubspot_loaded_through_date') }} as date)
+        ) as last_month,
+        max(horizons.hubspot_decided_through_date) as decided_through_date
     from customer_months
-    cross join data_as_of
+    cross join horizons
 ),
 
 months as (
@@ -36,9 +41,7 @@ segment_counts as (
         month,
         segment,
         sum(case when is_customer_start then 1 else 0 end) as customers_start,
-        case
-            when count(is_churned) = count(*) then sum(case when is_churned then 1 else 0 end)
-        end as customers_churned,
+        sum(case when is_churned then 1 else 0 end) as customers_churned,
         avg(case when is_customer_start then annual_contract_value_start end)
             as average_annual_contract_value
     from customer_months
@@ -50,13 +53,23 @@ grid as (
     select
         months.month,
         segments.segment,
-        coalesce(segment_counts.customers_start, 0) as customers_start,
-        -- no customers at the start of the month: nobody can churn in it
+        coalesce(
+            months.decided_through_date >= months.next_month, false
+        ) as is_complete_month,
+        -- day 1 of the month is decided once the CRM data has passed it, the end state
+        -- once it has passed day 1 of the next month
         case
-            when segment_counts.month is not null then segment_counts.customers_churned
-            else 0
+            when months.decided_through_date >= months.month
+                then coalesce(segment_counts.customers_start, 0)
+        end as customers_start,
+        case
+            when months.decided_through_date >= months.next_month
+                then coalesce(segment_counts.customers_churned, 0)
         end as customers_churned,
-        segment_counts.average_annual_contract_value
+        case
+            when months.decided_through_date >= months.month
+                then segment_counts.average_annual_contract_value
+        end as average_annual_contract_value
     from months
     cross join segments
     left join segment_counts
@@ -69,6 +82,7 @@ trailing_windows as (
     select
         month,
         segment,
+        is_complete_month,
         customers_start,
         customers_churned,
         average_annual_contract_value,
@@ -87,6 +101,7 @@ rates as (
     select
         month,
         segment,
+        is_complete_month,
         customers_start,
         customers_churned,
         1.0 * customers_churned / nullif(customers_start, 0) as churn_rate,
@@ -105,6 +120,7 @@ final as (
     select
         month,
         cast(segment as {{ dbt.type_string() }}) as segment,
+        is_complete_month,
         cast(customers_start as {{ dbt.type_bigint() }}) as customers_start,
         cast(customers_churned as {{ dbt.type_bigint() }}) as customers_churned,
         cast(churn_rate as double precision) as churn_rate,

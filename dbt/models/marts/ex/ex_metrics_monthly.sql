@@ -3,17 +3,32 @@
     engagement with their parts, suppressed per var('min_respondents') (see
     int_ex_survey_published). One row per month and department with any headcount,
     movement or survey response that month: the department rows of int_ex_group_monthly.
-    No company total is published. -#}
+    No company total is published. `is_complete_month` (int_ex_months): the HR and survey
+    data have passed the whole month; other rows are the month to date. -#}
 with
 
 departments as (
     select * from {{ ref('int_ex_group_monthly') }}
     where group_level = 'department'
+),
+
+months as (
+    select * from {{ ref('int_ex_months') }}
+),
+
+department_months as (
+    select
+        departments.*,
+        months.is_complete_month
+    from departments
+    inner join months
+        on departments.month = months.month
 )
 
 select
     month,
     group_name as department,
+    is_complete_month,
     headcount_start,
     headcount_end,
     average_headcount,
@@ -35,4 +50,4 @@ select
     engagement_favorable,
     engagement,
     is_suppressed
-from departments
+from department_months

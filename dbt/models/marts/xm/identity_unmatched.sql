@@ -11,6 +11,15 @@ identity_links as (
 select
     cast(identity_links.link as {{ dbt.type_string() }}) as link,
     cast(identity_links.source_key as {{ dbt.type_string() }}) as source_key,
-    cast(identity_links.unmatched_reason as {{ dbt.type_string() }}) as detail
+    cast(
+        case
+            when identity_links.is_pending
+                then
+                    'pending, newer than the other source''s data loaded: '
+                    || identity_links.unmatched_reason
+            else identity_links.unmatched_reason
+        end
+        as {{ dbt.type_string() }}
+    ) as detail
 from identity_links
 where not identity_links.is_matched

@@ -12,6 +12,10 @@ months as (
     select * from {{ ref('int_ex_months') }}
 ),
 
+horizons as (
+    select * from {{ ref('int_source_horizons') }}
+),
+
 team_history as (
     select * from {{ ref('int_employee_team_history') }}
 ),
@@ -123,6 +127,12 @@ joined as (
     select
         months.month,
         month_teams.team,
+        -- the EX sources (int_ex_months) and the help desk have passed the whole month
+        coalesce(
+            months.is_complete_month
+            and horizons.zendesk_loaded_through_date > months.month_end_date,
+            false
+        ) as is_complete_month,
         coalesce(team_experience.headcount_start, 0) as headcount_start,
         coalesce(team_experience.headcount_end, 0) as headcount_end,
         coalesce(team_experience.average_headcount, 0) as average_headcount,
@@ -146,6 +156,7 @@ joined as (
     from month_teams
     inner join months
         on month_teams.month = months.month
+    cross join horizons
     left join team_experience
         on
             month_teams.month = team_experience.month
@@ -163,6 +174,7 @@ joined as (
 select
     month,
     cast(team as {{ dbt.type_string() }}) as team,
+    is_complete_month,
     headcount_start,
     headcount_end,
     average_headcount,

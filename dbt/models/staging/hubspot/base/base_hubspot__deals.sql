@@ -1,7 +1,12 @@
 {#- Every raw deal row, parsed, with `_quarantine_reason` (null = usable) and `_dedup_rank`
-    (1 = the version kept). A stage the `hubspot_deal_stages` seed does not know (e.g. the
-    retired "closedwon_legacy") is quarantined: whether it is closed or won is unknown, and
-    guessing would change who counts as a customer. -#}
+    (1 = the version kept). The stage HubSpot sends gets its meaning from the
+    `hubspot_deal_stages` seed, known aliases included (the retired "closedwon_legacy" id
+    is closed won); a stage the
+    seed does not know is quarantined: whether it is closed or won is unknown, and guessing
+    would change who counts as a customer. A won deal is a contract, so it is quarantined
+    when it cannot be one: without a valid contract period, or without an association to a
+    staged company (its customer is unknown). `_has_company_association` says whether such
+    an association exists (the deal <-> company identity link). -#}
 {%- set deals = source('raw_hubspot', 'deals') -%}
 with
 
@@ -11,6 +16,16 @@ source as (
 
 deal_stages as (
     select * from {{ ref('hubspot_deal_stages') }}
+),
+
+-- deals with at least one usable company association: a key on both sides and a company
+-- that is staged (the checks base_hubspot__deal_companies applies to the association)
+associated_deals as (
+    select distinct nullif(trim(associations.deal_id), '') as deal_id
+    from {{ source('raw_hubspot', 'deal_companies') }} as associations
+    inner join {{ ref('stg_hubspot__companies') }} as companies
+        on cast(associations.company_id as varchar) = companies.customer_id
+    where nullif(trim(associations.deal_id), '') is not null
 ),
 
 renamed as (
@@ -48,10 +63,13 @@ staged as (
     select
         renamed.*,
         deal_stages.is_closed,
-        deal_stages.is_won
+        deal_stages.is_won,
+        associated_deals.deal_id is not null as _has_company_association
     from renamed
     left join deal_stages
         on renamed.deal_stage = deal_stages.deal_stage
+    left join associated_deals
+        on renamed.deal_id = associated_deals.deal_id
 ),
 
 validated as (
@@ -70,6 +88,16 @@ validated as (
                 then 'unparseable date'
             when {{ is_unparseable('raw_amount', 'amount') }} then 'unparseable amount'
             when is_closed is null then 'unknown deal stage'
+            when
+                is_won
+                and (
+                    contract_start_date is null
+                    or contract_end_date is null
+                    or contract_end_date <= contract_start_date
+                )
+                then 'won deal without a valid contract period'
+            when is_won and not _has_company_association
+                then 'won deal without company association'
         end as _quarantine_reason
     from staged
 ),
