@@ -142,13 +142,20 @@ def run_job(
         return logger
 
     job = defs().resolve_job_def(name).with_logger_defs({"progress": progress})
-    selection = None
     if skip_loads:
-        selection = [
+        graph = job.asset_layer.asset_graph
+        keys = {
             key
             for key in job.asset_layer.selected_asset_keys
-            if not job.asset_layer.asset_graph.get(key).is_external and not _is_load(job, key)
-        ]
+            if not graph.get(key).is_external and not _is_load(job, key)
+        }
+        checks = job.asset_check_selection
+        if checks is None:  # the job's own selection: every check of its assets
+            checks = set(graph.asset_check_keys)
+        job = job.get_subset(
+            asset_selection=keys,
+            asset_check_selection={c for c in checks if c.asset_key in keys},
+        )
     log.parent.mkdir(parents=True, exist_ok=True)
     with (
         open_instance(settings) as instance,
@@ -160,7 +167,6 @@ def run_job(
             instance=instance,
             raise_on_error=False,
             run_config={**(run_config or {}), "loggers": {"progress": {}}},
-            asset_selection=selection,
             tags={"xm/launched_by": "xm", **({"xm/skip_loads": "true"} if skip_loads else {})},
         )
     outcome = steps.outcome

@@ -234,7 +234,7 @@ def ingest(
             )
         echo(
             f"[{source}] done in {result.seconds:.1f}s: {result.rows:,} rows "
-            f"({result.new:,} new, {max(result.rows - result.new, 0):,} updated)"
+            f"({result.new:,} new, {max(result.rows - result.new, 0):,} updated or re-sent)"
         )
     return results
 

@@ -11,12 +11,16 @@ import functools
 import json
 import os
 import time
+import warnings
 from typing import Annotated
 
 import typer
 
 from warehouse.settings import Settings, WarehouseConfigError
 from xm.failures import XmTyper, bad_flag, fail
+
+# an optional package some environments carry warns about pandas 3 when GX imports it
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
 
 app = XmTyper(
     help="Experience Warehouse: CX + EX analytics from vendor APIs to published marts.",
@@ -678,18 +682,43 @@ app.add_typer(docs_app, name="docs")
 def docs_serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    dashboard: Annotated[
+        str | None,
+        typer.Option(envvar="XM_DASHBOARD_URL", help="URL of a running dashboard, to link."),
+    ] = None,
 ) -> None:
-    """Serve $XM_DATA_DIR/docs (dbt docs under /dbt/, GX Data Docs under /gx/) until interrupted."""
+    """Serve $XM_DATA_DIR/docs until interrupted: a front page linking the dbt docs (/dbt/),
+    the GX Data Docs (/gx/, usable offline) and the dashboard."""
     import http.server
+
+    from xm.docs_site import write_index
 
     root = _settings().docs_dir
     if not root.exists():
-        _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+        _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first", 2)
+    _port_free("--port", host, port)
+    if dashboard is None and any(c.name == "dashboard" for c in app.registered_commands):
+        dashboard = "start it with `xm dashboard`"
+    write_index(root, dashboard)
+    handler = functools.partial(_QuietHandler, directory=str(root))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        typer.echo(f"docs          http://{host}:{port}/")
         for name, path in (("dbt docs", "dbt/index.html"), ("GX Data Docs", "gx/index.html")):
             if (root / path).exists():
                 typer.echo(f"{name:<13} http://{host}:{port}/{path}")
         typer.echo("Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
+
+
+def _quiet_handler():
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # no line per request on the terminal
+            pass
+
+    return Quiet
+
+
+_QuietHandler = _quiet_handler()
