@@ -117,8 +117,16 @@ def check_sources(
     for source in sources:
         if source not in VENDORS:
             raise IngestError(f"unknown source {source!r}: choose from {', '.join(SOURCES)}")
-    if settings.target == "duckdb" and (problem := writable_dir(settings.data_dir)):
-        raise IngestError(problem)
+    if settings.target == "duckdb":
+        if problem := writable_dir(settings.data_dir):
+            raise IngestError(problem)
+        if settings.warehouse_path.exists():  # corrupted or locked: say so before loading
+            try:
+                query("select 1", settings=settings)
+            except Exception as e:
+                raise IngestError(
+                    explain(e) or f"cannot open {settings.warehouse_path}: {e}"
+                ) from e
     for source in sources:
         vendor = VENDORS[source]
         try:

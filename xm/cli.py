@@ -291,8 +291,10 @@ def refresh(
             check_sources(sources, settings)
         except IngestError as e:
             _fail(str(e), code=2)
-    elif settings.target == "duckdb" and not settings.warehouse_path.exists():
-        _fail(f"nothing loaded yet in {settings.warehouse_path}: run `xm ingest` first", 2)
+    elif settings.target == "duckdb":
+        if not settings.warehouse_path.exists():
+            _fail(f"nothing loaded yet in {settings.warehouse_path}: run `xm ingest` first", 2)
+        _check_warehouse(settings)
     _parse(settings)
     name = JOBS[job]
     what = "build + checks -> publish" if skip_loads else "load -> dbt build + checks -> publish"
@@ -369,6 +371,17 @@ def _check_data_dir(settings: Settings) -> None:
 
     if problem := writable_dir(settings.data_dir):
         _fail(problem, 2)
+
+
+def _check_warehouse(settings: Settings) -> None:
+    """The warehouse opens (not corrupted, not locked by a writer) before any step runs."""
+    from warehouse.connections import query
+    from warehouse.failures import explain
+
+    try:
+        query("select 1", settings=settings)
+    except Exception as e:
+        _fail(explain(e) or f"cannot open {settings.where()}: {e}", 2)
 
 
 def _check_postgres(settings: Settings) -> None:
