@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from warehouse.settings import Settings
+from warehouse.settings import PROJECT_ROOT, Settings
 
 MARKER = "# managed by xm (dagster_project/instance.py): remove this line to keep your edits"
 
@@ -64,17 +64,34 @@ retention:
 """
 
 
+LOCATION = "experience_warehouse"  # the code location's name ([tool.dg.project] says the same)
+
+
+def workspace_yaml() -> str:
+    return f"""{MARKER}
+load_from:
+  - python_module:
+      module_name: dagster_project.definitions
+      location_name: {LOCATION}
+      working_directory: {PROJECT_ROOT}
+"""
+
+
 def ensure_home(settings: Settings | None = None) -> Path:
-    """The data dir's DAGSTER_HOME, with its dagster.yaml (rewritten while it is ours)."""
+    """The data dir's DAGSTER_HOME, with its dagster.yaml and workspace.yaml (rewritten while
+    they are ours)."""
     settings = settings or Settings.from_env()
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    wanted = dagster_yaml(home)
-    if not config.exists() or (
-        config.read_text().startswith(MARKER) and config.read_text() != wanted
+    for name, wanted in (
+        ("dagster.yaml", dagster_yaml(home)),
+        ("workspace.yaml", workspace_yaml()),
     ):
-        config.write_text(wanted)
+        path = home / name
+        if not path.exists() or (
+            path.read_text().startswith(MARKER) and path.read_text() != wanted
+        ):
+            path.write_text(wanted)
     return home
 
 
@@ -103,19 +120,24 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-CODE_LOCATION = ["-m", "dagster_project.definitions"]
+def _workspace(settings: Settings | None) -> list[str]:
+    return ["-w", str(ensure_home(settings) / "workspace.yaml")]
 
 
-def ui_command(host: str = "127.0.0.1", port: int = 3000) -> list[str]:
+def ui_command(
+    host: str = "127.0.0.1", port: int = 3000, settings: Settings | None = None
+) -> list[str]:
     """`dagster dev`: the webserver, the daemon (schedules, sensors, run queue) and the code
     server, as one process tree."""
-    return [_bin("dagster"), "dev", *CODE_LOCATION, "--host", host, "--port", str(port)]
+    return [_bin("dagster"), "dev", *_workspace(settings), "--host", host, "--port", str(port)]
 
 
-def daemon_command() -> list[str]:
+def daemon_command(settings: Settings | None = None) -> list[str]:
     """`dagster-daemon run` alone (production runs it and `dagster-webserver` as services)."""
-    return [_bin("dagster-daemon"), "run", *CODE_LOCATION]
+    return [_bin("dagster-daemon"), "run", *_workspace(settings)]
 
 
-def webserver_command(host: str = "127.0.0.1", port: int = 3000) -> list[str]:
-    return [_bin("dagster-webserver"), *CODE_LOCATION, "--host", host, "--port", str(port)]
+def webserver_command(
+    host: str = "127.0.0.1", port: int = 3000, settings: Settings | None = None
+) -> list[str]:
+    return [_bin("dagster-webserver"), *_workspace(settings), "--host", host, "--port", str(port)]

@@ -84,8 +84,9 @@ def statuspage(monkeypatch):
     """Steps 1 and 2 of the page: the source module and the vendor entry, as written."""
     [source_code] = [b for b in doc_blocks("python") if "def statuspage_source" in b]
     module = types.ModuleType("ingestion.sources.statuspage")
+    module.__file__ = str(DOC)
+    monkeypatch.setitem(sys.modules, "ingestion.sources.statuspage", module)  # before dlt looks
     exec(compile(source_code, str(DOC), "exec"), module.__dict__)
-    monkeypatch.setitem(sys.modules, "ingestion.sources.statuspage", module)
     [entry] = [b for b in doc_blocks("python") if b.strip().startswith("Vendor(")]
     vendor = eval(entry.strip().rstrip(","), {"Vendor": vendors.Vendor})
     monkeypatch.setitem(vendors.VENDORS, vendor.name, vendor)

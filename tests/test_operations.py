@@ -261,7 +261,7 @@ def test_the_ui_shows_the_demo_and_the_daemon_runs_the_schedules(demo_dir, tmp_p
             RUNTIME__REQUEST_MAX_ATTEMPTS="2",
         )
         proc = subprocess.Popen(
-            ui_command("127.0.0.1", port),
+            ui_command("127.0.0.1", port, settings),
             env=env,
             cwd=ROOT,
             stdout=log,

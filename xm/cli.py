@@ -352,7 +352,7 @@ def dev(
         typer.echo(f"vendors:   {url or 'the real APIs configured for dlt'}")
         typer.echo(f"instance:  {env['DAGSTER_HOME']} (the runs of `xm demo` / `xm refresh`)")
         typer.echo(f"Dagster UI http://{host}:{port} (schedules off; Ctrl-C to stop)")
-        proc = subprocess.Popen(ui_command(host, port), env=env, cwd=str(_project_root()))
+        proc = subprocess.Popen(ui_command(host, port, settings), env=env, cwd=str(_project_root()))
         try:
             proc.wait()
         except KeyboardInterrupt:
