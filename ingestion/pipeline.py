@@ -24,6 +24,7 @@ from ingestion.progress import RowCounter
 from ingestion.vendors import SOURCES, VENDORS, Vendor
 from warehouse.connections import query
 from warehouse.failures import OperatorError, chain, explain, writable_dir
+from warehouse.progress import Progress, report
 from warehouse.settings import Settings
 
 
@@ -227,6 +228,8 @@ def ingest(
             after = table_rows(vendor.dataset, settings)
         except Exception as e:
             raise (explain_failure(source, e) or e) from e
+        finally:
+            report(Progress(f"load_{source}", "", 0, finished=True))
         counts = {
             t: n
             for t, n in pipeline.last_trace.last_normalize_info.row_counts.items()

@@ -39,7 +39,12 @@ class RowCounter(Collector):
         message: str | None = None,
         label: str | None = None,
     ) -> None:
-        if not self.step.startswith("Extract") or name in _NOT_TABLES or label:
+        if (
+            not self.step.startswith("Extract")
+            or name in _NOT_TABLES
+            or label
+            or name.startswith("_dlt")
+        ):
             return
         self.rows[name] += inc
         report(Progress(self.task, name, self.rows[name]))

@@ -121,19 +121,19 @@ def simulate_serve(
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
 
 
-def _call(url: str, method: str, path: str, **params) -> dict:
+def _call(url: str, method: str, path: str, flag: str = "--url", **params) -> dict:
     """One request to a simulator's control API; fails in seconds when nothing answers."""
     import requests
 
     if not url.startswith(("http://", "https://")):
-        bad_flag("--url", f"must be an http(s) URL, not {url!r}")
+        bad_flag(flag, f"must be an http(s) URL, not {url!r}")
     try:
         r = requests.request(method, url.rstrip("/") + path, params=params, timeout=(5, 300))
         body = r.json()
     except requests.ConnectionError:
         _fail(
             f"no simulator answering at {url}: start one with `xm simulate serve`, "
-            "or pass its address with --url / XM_SIMULATOR_URL"
+            f"or pass its address with {flag}"
         )
     except requests.Timeout:
         _fail(f"the simulator at {url} did not answer in time")
@@ -146,7 +146,7 @@ def _call(url: str, method: str, path: str, **params) -> dict:
 
 def _use_simulator(url: str) -> None:
     """Point this process's loaders at a running simulator (checked first)."""
-    _call(url, "GET", "/_sim/status")
+    _call(url, "GET", "/_sim/status", flag="--simulator")
     from simulator.credentials import loader_env
 
     os.environ.update(loader_env(url))  # dlt's config, for this process's loads
@@ -189,12 +189,15 @@ def ingest(
     from ingestion.pipeline import IngestError
     from ingestion.pipeline import ingest as run
     from ingestion.vendors import SOURCES
+    from warehouse.progress import listening
+    from xm.display import RunDisplay
 
     settings = _settings()
     if simulator:
         _use_simulator(simulator)
     try:
-        results = run(source or SOURCES, echo=typer.echo, settings=settings)
+        with RunDisplay() as display, listening(display.update):
+            results = run(source or SOURCES, echo=display.echo, settings=settings)
     except IngestError as e:
         _fail(str(e), code=2)
     total = sum(r.rows for r in results)
@@ -332,12 +335,12 @@ def dev(
     from dagster_project.instance import ui_command, ui_environment
     from simulator.credentials import loader_env
 
+    settings = _settings()
     _above_zero("--scale", scale, "--scale 0.1")
     _port_free("--port", host, port)
-    settings = _settings()
     _check_data_dir(settings)
     if simulator:
-        _call(simulator, "GET", "/_sim/status")
+        _call(simulator, "GET", "/_sim/status", flag="--simulator")
     _parse(settings)
     with contextlib.ExitStack() as stack:
         url = simulator
