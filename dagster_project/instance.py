@@ -42,6 +42,10 @@ local_artifact_storage:
   class: LocalArtifactStorage
   config:
     base_dir: {home}
+# loading the code location parses dbt's manifest and imports dlt, dbt and GX: give a busy
+# machine time before a code server counts as failed to start
+code_servers:
+  local_startup_timeout: 600
 # DuckDB has one writer: runs launched by the UI or the schedules wait their turn
 run_coordinator:
   module: dagster._core.run_coordinator
