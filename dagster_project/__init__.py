@@ -1,6 +1,5 @@
 """The Dagster code location: one asset graph from vendor API to published marts."""
 
-import contextlib
 import importlib.util
 import sys
 
@@ -22,8 +21,11 @@ def _pyspark_connect_without_exit() -> None:
         return
     main.__file__ = sys.argv[0] if sys.argv and sys.argv[0] else "dagster"
     try:
-        with contextlib.suppress(Exception):
-            import pyspark.sql.connect.dataframe  # noqa: F401
+        import pyspark.sql.connect.dataframe  # noqa: F401
+    except Exception:
+        # unusable here (its own dependencies are missing): later imports fail as an
+        # ImportError, which GX expects, instead of trying again and exiting
+        sys.modules["pyspark.sql.connect"] = None  # type: ignore[assignment]
     finally:
         del main.__file__
 

@@ -343,3 +343,17 @@ def _fail_fast(failed_runs, data_dir: Path):
         detail = records.read_text()[-2000:] if records.exists() else "no run_failures.jsonl"
         raise AssertionError(f"the scheduled run failed: {detail}")
     return None
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("pyspark") is None, reason="pyspark not installed"
+)
+def test_gx_imports_in_a_process_without_a_main_file():
+    """Dagster's run workers have a `__main__` without file or spec, as `python -c` has; with
+    pyspark installed, importing GX there exits the process (pyspark's doctest guard) unless
+    the code location imported pyspark's connect module first (dagster_project/__init__.py)."""
+    probe = "import dagster_project, great_expectations; print('imported')"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=xm_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0 and "imported" in proc.stdout, proc.stderr[-2000:]
