@@ -181,7 +181,13 @@ def demo_dir(tmp_path_factory) -> Path:
     """`xm demo` at the test scale, as `make demo` runs it: the data dir it leaves."""
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     ran = run_xm(
-        "demo", "--scale", DEMO_SCALE, "--seed", DEMO_SEED, env=xm_env(XM_DATA_DIR=str(data_dir))
+        "demo",
+        "--scale",
+        DEMO_SCALE,
+        "--seed",
+        DEMO_SEED,
+        env=xm_env(XM_DATA_DIR=str(data_dir)),
+        timeout=2400,
     )
     assert ran.code == 0, ran
     assert "business minutes" in ran.out and "calendar minutes" in ran.out
@@ -190,6 +196,7 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the demo (module fixture), then minutes of schedule ticks
 def test_the_demo_is_recorded_in_the_data_dirs_instance(demo_dir):
     from dagster_project.definitions import defs
 
@@ -232,6 +239,7 @@ def _graphql(port: int, query: str) -> dict:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the demo (module fixture), then minutes of schedule ticks
 def test_the_ui_shows_the_demo_and_the_daemon_runs_the_schedules(demo_dir, tmp_path):
     """`dagster dev` on the demo's data dir (what `xm dev` and `make ui` start), schedules on
     and the CX refresh every minute by configuration: the UI lists the demo's run; the tick

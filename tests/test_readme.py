@@ -58,6 +58,7 @@ def _argv(command: str, port: int) -> list[str]:
     return xm_argv(*args)
 
 
+@pytest.mark.timeout(3600)  # a first load and a dbt build, on a shared 2-core machine
 def test_every_using_it_command_runs(tmp_path):
     port = free_port()
     env = xm_env(
