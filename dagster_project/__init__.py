@@ -21,7 +21,7 @@ def _pyspark_connect_without_exit() -> None:
         return
     main.__file__ = sys.argv[0] if sys.argv and sys.argv[0] else "dagster"
     try:
-        import pyspark.sql.connect.dataframe  # noqa: F401
+        importlib.import_module("pyspark.sql.connect.dataframe")  # optional, not a dependency
     except Exception:
         # unusable here (its own dependencies are missing): later imports fail as an
         # ImportError, which GX expects, instead of trying again and exiting
