@@ -22,8 +22,26 @@ from warehouse.settings import PROJECT_ROOT, Settings
 MARKER = "# managed by xm (dagster_project/instance.py): remove this line to keep your edits"
 
 
-def dagster_yaml(home: Path) -> str:
+IN_PROCESS = "dagster-in-process.yaml"  # the same instance for `xm`'s in-process runs
+_LOCAL_LOGS = """# each step's stdout/stderr, linked from the run page
+compute_logs:
+  module: dagster._core.storage.local_compute_log_manager
+  class: LocalComputeLogManager
+  config:
+    base_dir: {logs}
+"""
+# `xm` sends the steps' output to its own log file; Dagster's capture would mirror it back
+# to the terminal through `tail -F` processes that outlive a finished command
+_NO_LOGS = """# in-process runs of `xm`: step output goes to $XM_DATA_DIR/logs/<job>.log instead
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
+"""
+
+
+def dagster_yaml(home: Path, capture_logs: bool = True) -> str:
     home = home.resolve()
+    logs = _LOCAL_LOGS.format(logs=home / "logs") if capture_logs else _NO_LOGS
     return f"""{MARKER}
 telemetry:
   enabled: false
@@ -31,12 +49,7 @@ telemetry:
 storage:
   sqlite:
     base_dir: {home / "storage"}
-# each step's stdout/stderr, linked from the run page
-compute_logs:
-  module: dagster._core.storage.local_compute_log_manager
-  class: LocalComputeLogManager
-  config:
-    base_dir: {home / "logs"}
+{logs.rstrip()}
 local_artifact_storage:
   module: dagster._core.storage.root
   class: LocalArtifactStorage
@@ -89,6 +102,7 @@ def ensure_home(settings: Settings | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     for name, wanted in (
         ("dagster.yaml", dagster_yaml(home)),
+        (IN_PROCESS, dagster_yaml(home, capture_logs=False)),
         ("workspace.yaml", workspace_yaml()),
     ):
         path = home / name
@@ -99,9 +113,11 @@ def ensure_home(settings: Settings | None = None) -> Path:
     return home
 
 
-def open_instance(settings: Settings | None = None) -> dg.DagsterInstance:
-    """The persistent instance of the data dir (close it, or use it as a context manager)."""
-    return dg.DagsterInstance.from_config(str(ensure_home(settings)))
+def open_instance(settings: Settings | None = None, in_process: bool = False) -> dg.DagsterInstance:
+    """The persistent instance of the data dir (close it, or use it as a context manager).
+    `in_process`: the same storage, without Dagster's capture of the steps' output."""
+    home = ensure_home(settings)
+    return dg.DagsterInstance.from_config(str(home), IN_PROCESS if in_process else "dagster.yaml")
 
 
 def ui_environment(settings: Settings, loader_env: dict[str, str] | None = None) -> dict[str, str]:

@@ -158,7 +158,7 @@ def run_job(
         )
     log.parent.mkdir(parents=True, exist_ok=True)
     with (
-        open_instance(settings) as instance,
+        open_instance(settings, in_process=True) as instance,
         log.open("w") as out,
         contextlib.redirect_stdout(out),
         listening(on_progress) if on_progress else contextlib.nullcontext(),
