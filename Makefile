@@ -54,10 +54,11 @@ dev: install
 	@printf '#!/bin/sh\nexec make lint\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
 	@echo "dev environment ready: source $(VENV)/bin/activate; pre-commit hook runs 'make lint'"
 
-## make ui: the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, schedules)
+## make ui: the Dagster UI on http://127.0.0.1:3000 on the data dir's instance (the demo's
+## runs, materializations, checks), with a simulator behind it so jobs launched there work;
+## schedules off (production: docs/operations.md)
 ui: install
-	@mkdir -p data/dagster_home && printf 'telemetry:\n  enabled: false\n' > data/dagster_home/dagster.yaml
-	XM_DATA_DIR=$(CURDIR)/data DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev
+	$(BIN)/xm dev
 
 ## make lock: re-resolve exact versions (no index URLs recorded)
 lock:

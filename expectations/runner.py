@@ -423,6 +423,17 @@ def _build_docs(context: AbstractDataContext, identifiers: list) -> None:
         ExpectationSuiteIdentifier(name=i.expectation_suite_identifier.name) for i in identifiers
     }
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*identifiers, *suites])
+    _offline(context)
+
+
+def _offline(context: AbstractDataContext) -> None:
+    """The site's CDN assets served from the site itself (expectations/offline_docs.py)."""
+    from expectations.offline_docs import localize
+
+    site = (context.variables.data_docs_sites or {}).get(SITE_NAME) or {}
+    base = (site.get("store_backend") or {}).get("base_directory")
+    if base:
+        localize(Path(base))
 
 
 def _page_for(data_dir: Path, result: SuiteResult, identifiers: list) -> Path | None:
@@ -432,6 +443,16 @@ def _page_for(data_dir: Path, result: SuiteResult, identifiers: list) -> Path | 
             page = docs_dir(data_dir) / "validations" / Path(*parts[:-1]) / f"{parts[-1]}.html"
             return page if page.exists() else docs_dir(data_dir) / "index.html"
     return None
+
+
+def rebuild_docs(data_dir: Path | str | None = None) -> Path:
+    """Rebuild the whole Data Docs site from the stored results; returns the index path."""
+    wh = Warehouse.from_data_dir(data_dir)
+    with _locked(wh.data_dir):
+        context = open_context(wh.data_dir)
+        context.build_data_docs(site_names=[SITE_NAME])
+        _offline(context)
+    return docs_dir(wh.data_dir) / "index.html"
 
 
 def read_docs_index(path: Path | None = None) -> dict[str, list[str]]:

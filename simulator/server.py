@@ -52,6 +52,8 @@ class Simulator:
         self.captured: list[dict] | None = None
 
     def advance(self, days: float) -> pd.Timestamp:
+        if not days > 0:  # also NaN
+            raise ValueError(f"days must be above 0, not {days}: the clock only moves forward")
         new = self.clock + pd.Timedelta(days=days)
         if new > self.config.end:
             raise ValueError(
@@ -104,9 +106,8 @@ def create_app(sim: Simulator) -> Starlette:
         )
 
     async def advance(request: Request) -> JSONResponse:
-        days = float(request.query_params.get("days", "1"))
         try:
-            clock = sim.advance(days)
+            clock = sim.advance(float(request.query_params.get("days", "1")))
         except ValueError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
         return JSONResponse({"clock": clock.isoformat()})

@@ -14,6 +14,14 @@
   - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
     `PGPASSWORD`, `PGDATABASE`, which dbt's profile, psycopg2 and `psql` read as they are.
 
+Orchestration (read by the Dagster code location; docs/operations.md):
+- `XM_SCHEDULES` (`off` | `on`, default `off`): whether the schedules and sensors start
+  running when the code location loads. Off for development (`xm dev`), on in production.
+- `XM_CX_REFRESH_CRON` (default every 30 minutes in the help desk's business hours): when
+  the CX refresh runs.
+- `XM_ALERT_WEBHOOK` (default none): a URL that receives a JSON POST (Slack-compatible
+  `text`) for every failed step or run.
+
 `Settings.from_env()` is the only reader of these variables; nothing writes them back: a dbt
 subprocess gets `dbt_env()` passed to it, and dbt's profile reads the same variables.
 """
@@ -30,6 +38,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt"
 TARGETS = ("duckdb", "postgres")
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+CX_REFRESH_CRON = "*/30 7-20 * * 1-5"  # America/New_York: the help desk's business hours
 
 
 class WarehouseConfigError(RuntimeError):
@@ -43,6 +52,9 @@ class Settings:
     postgres: Mapping[str, str] | None = None  # the PG* variables (target postgres)
     bi_role: str = "xm_bi"  # XM_BI_ROLE: the read-only login of BI tools (PostgreSQL)
     release_grace_hours: float = 24.0  # XM_RELEASE_GRACE_HOURS: superseded releases kept
+    schedules: bool = False  # XM_SCHEDULES: schedules and sensors running when loaded
+    cx_refresh_cron: str = CX_REFRESH_CRON  # XM_CX_REFRESH_CRON
+    alert_webhook: str | None = None  # XM_ALERT_WEBHOOK: POSTed on every failure
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +99,7 @@ class Settings:
             postgres=postgres,
             bi_role=env.get("XM_BI_ROLE") or "xm_bi",
             release_grace_hours=release_grace_hours,
+            **_orchestration(env),
         )
 
     # ------------------------------------------------------------------ where things live
@@ -113,6 +126,11 @@ class Settings:
     @property
     def docs_dir(self) -> Path:
         return self.data_dir / "docs"
+
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance of this data dir: runs, event logs, schedule ticks."""
+        return self.data_dir / "dagster_home"
 
     # ------------------------------------------------------------------ engines
     @property
@@ -155,6 +173,28 @@ class Settings:
                 f"PostgreSQL {pg.get('PGHOST')}:{pg.get('PGPORT', '5432')}/{pg.get('PGDATABASE')}"
             )
         return str(self.warehouse_path)
+
+
+def _orchestration(env: Mapping[str, str]) -> dict:
+    switch = (env.get("XM_SCHEDULES") or "off").strip().lower()
+    if switch not in ("on", "off", "true", "false", "1", "0"):
+        raise WarehouseConfigError(f"XM_SCHEDULES={switch!r}: set it to `on` or `off`")
+    cron = (env.get("XM_CX_REFRESH_CRON") or CX_REFRESH_CRON).strip()
+    if len(cron.split()) != 5:
+        raise WarehouseConfigError(
+            f"XM_CX_REFRESH_CRON={cron!r} is not a cron schedule of five fields "
+            "(minute hour day month weekday), e.g. '*/30 7-20 * * 1-5'"
+        )
+    webhook = (env.get("XM_ALERT_WEBHOOK") or "").strip() or None
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise WarehouseConfigError(
+            f"XM_ALERT_WEBHOOK={webhook!r} is not an http(s) URL (failures are POSTed to it)"
+        )
+    return {
+        "schedules": switch in ("on", "true", "1"),
+        "cx_refresh_cron": cron,
+        "alert_webhook": webhook,
+    }
 
 
 def libpq_env(dsn: str) -> dict[str, str]:

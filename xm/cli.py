@@ -1,5 +1,8 @@
 """`xm`: the project's command line, the top of the project: it calls into the simulator,
-the loaders, the warehouse, the checks and the Dagster jobs; nothing imports it."""
+the loaders, the warehouse, the checks and the Dagster jobs; nothing imports it.
+
+Every command checks its flags and its environment before it touches anything, and fails
+with one line on stderr (xm/failures.py); `--debug` shows the traceback."""
 
 from __future__ import annotations
 
@@ -10,17 +13,33 @@ import os
 import signal
 import sys
 import time
+import warnings
 from typing import Annotated
 
 import typer
 
 from warehouse.settings import Settings, WarehouseConfigError
+from xm.failures import XmTyper, bad_flag, fail
 
-app = typer.Typer(
+# an optional package some environments carry warns about pandas 3 when GX imports it
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
+
+app = XmTyper(
     help="Experience Warehouse: CX + EX analytics from vendor APIs to published marts.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure (or XM_DEBUG=1).")
+    ] = False,
+) -> None:
+    """Experience Warehouse: CX + EX analytics from vendor APIs to published marts."""
+
+
 simulate = typer.Typer(
     help="The local stand-in for HubSpot, Zendesk, BambooHR and Qualtrics.", no_args_is_help=True
 )
@@ -36,8 +55,29 @@ SimUrl = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> None:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    raise typer.Exit(code)
+    fail(message, code)
+
+
+def _above_zero(flag: str, value: float, example: str) -> None:
+    if not value > 0:
+        bad_flag(flag, f"must be above 0, not {value:g} (e.g. {example})")
+
+
+def _share(flag: str, value: float) -> None:
+    if not 0 <= value <= 1:
+        bad_flag(flag, f"is a share of records or requests, from 0 to 1, not {value:g}")
+
+
+def _port_free(flag: str, host: str, port: int) -> None:
+    import socket
+
+    if not 0 < port < 65536:
+        bad_flag(flag, f"must be a TCP port (1-65535), not {port}")
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            _fail(f"cannot listen on {host}:{port} ({e.strerror}): choose another {flag}", 2)
 
 
 @simulate.command("serve")
@@ -57,6 +97,14 @@ def simulate_serve(
     ] = 120,
 ) -> None:
     """Generate a world and serve the four vendor APIs until interrupted."""
+    _above_zero("--scale", scale, "--scale 0.1 for a quick look, 1 for the demo's size")
+    if seed < 0:
+        bad_flag("--seed", f"must be 0 or more, not {seed}")
+    _share("--dirty-rate", dirty_rate)
+    _share("--fault-rate", fault_rate)
+    if horizon_days < 1:
+        bad_flag("--horizon-days", f"must be 1 or more, not {horizon_days}")
+    _port_free("--port", host, port)
     import uvicorn
 
     from simulator.generator import SimConfig, World
@@ -77,16 +125,35 @@ def simulate_serve(
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
 
 
-def _call(url: str, method: str, path: str, **params) -> dict:
+def _call(url: str, method: str, path: str, flag: str = "--url", **params) -> dict:
+    """One request to a simulator's control API; fails in seconds when nothing answers."""
     import requests
 
+    if not url.startswith(("http://", "https://")):
+        bad_flag(flag, f"must be an http(s) URL, not {url!r}")
     try:
-        r = requests.request(method, url.rstrip("/") + path, params=params, timeout=120)
+        r = requests.request(method, url.rstrip("/") + path, params=params, timeout=(5, 300))
+        body = r.json()
     except requests.ConnectionError:
-        _fail(f"no simulator answering at {url} (start one with `xm simulate serve`)")
+        _fail(
+            f"no simulator answering at {url}: start one with `xm simulate serve`, "
+            f"or pass its address with {flag}"
+        )
+    except requests.Timeout:
+        _fail(f"the simulator at {url} did not answer in time")
+    except ValueError:
+        _fail(f"{url} answered, but not as the simulator does (HTTP {r.status_code}): wrong URL?")
     if r.status_code >= 400:
-        _fail(r.json().get("error", r.text))
-    return r.json()
+        _fail(body.get("error", r.text) if isinstance(body, dict) else r.text)
+    return body
+
+
+def _use_simulator(url: str) -> None:
+    """Point this process's loaders at a running simulator (checked first)."""
+    _call(url, "GET", "/_sim/status", flag="--simulator")
+    from simulator.credentials import loader_env
+
+    os.environ.update(loader_env(url))  # dlt's config, for this process's loads
 
 
 @simulate.command("advance")
@@ -95,6 +162,7 @@ def simulate_advance(
     url: SimUrl = f"http://127.0.0.1:{DEFAULT_PORT}",
 ) -> None:
     """Move a running simulator's clock: new records appear, old ones change."""
+    _above_zero("--days", days, "--days 1; the simulated clock only moves forward")
     typer.echo(f"clock is now {_call(url, 'POST', '/_sim/advance', days=days)['clock']}")
 
 
@@ -120,74 +188,338 @@ def ingest(
         typer.Option(help="Load from a running simulator at this URL, with its demo credentials."),
     ] = None,
 ) -> None:
-    """Load vendor data into raw_<vendor> schemas of $XM_DATA_DIR/warehouse.duckdb."""
+    """Load vendor data into the raw_<vendor> schemas of the warehouse. Each source says
+    whether it loaded incrementally (from which cursors) and how many rows were new."""
     from ingestion.pipeline import IngestError
     from ingestion.pipeline import ingest as run
     from ingestion.vendors import SOURCES
+    from warehouse.progress import listening
+    from xm.display import RunDisplay
 
+    settings = _settings()
     if simulator:
-        from simulator.credentials import loader_env
-
-        os.environ.update(loader_env(simulator))  # dlt's config, for this process's loads
+        _use_simulator(simulator)
     try:
-        results = run(source or SOURCES, echo=typer.echo, settings=_settings())
+        with RunDisplay() as display, listening(display.update):
+            results = run(source or SOURCES, echo=display.echo, settings=settings)
     except IngestError as e:
         _fail(str(e), code=2)
     total = sum(r.rows for r in results)
+    new = sum(r.new for r in results)
     seconds = sum(r.seconds for r in results)
-    typer.echo(f"loaded {total:,} rows from {len(results)} source(s) in {seconds:.1f}s")
+    typer.echo(
+        f"loaded {total:,} rows ({new:,} new) from {len(results)} source(s) in {seconds:.1f}s"
+    )
+    typer.echo(
+        "next: `xm refresh --job full --skip-loads` builds the models on what was loaded, "
+        "runs the checks and publishes"
+    )
 
 
 @app.command()
 def demo(
-    scale: Annotated[float, typer.Option(help="Simulated data volume.")] = 1.0,
+    scale: Annotated[float, typer.Option(help="Simulated data volume (1 = ~30k tickets).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
-    fresh: Annotated[bool, typer.Option(help="Start from an empty warehouse.")] = True,
+    fresh: Annotated[
+        bool, typer.Option(help="Start from an empty warehouse (says what it removes first).")
+    ] = True,
 ) -> None:
     """From nothing: simulate the vendors, run the full refresh through Dagster, summarise."""
-    import shutil
-
-    from dagster_project.run import run_job
     from simulator.credentials import loader_env
     from simulator.generator import SimConfig, World
     from simulator.server import Simulator, serve_in_thread
-    from warehouse.dbt import DbtError, parse_project, run_dbt
 
+    # everything is checked before anything is removed
+    _above_zero("--scale", scale, "--scale 0.1 for a quick look, 1 for the demo's size")
+    if seed < 0:
+        bad_flag("--seed", f"must be 0 or more, not {seed}")
     settings = _settings()
+    _check_data_dir(settings)
+    if settings.target == "postgres":
+        _check_postgres(settings)
     started = time.perf_counter()
-    if fresh:
-        shutil.rmtree(settings.pipelines_dir, ignore_errors=True)
-        if settings.target == "postgres":
-            _drop_pipeline_schemas(settings)
-        else:
-            for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
-                (settings.data_dir / name).unlink(missing_ok=True)
     typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
     world = World(SimConfig(scale=scale, seed=seed))
-    parse_project(settings)  # the manifest the Dagster definitions are built from
+    _parse(settings)  # the manifest the Dagster definitions are built from
+    if fresh:
+        _fresh_start(settings)
     with serve_in_thread(Simulator(world)) as url:
         typer.echo(f"      serving HubSpot, Zendesk, BambooHR, Qualtrics on {url}")
         os.environ.update(loader_env(url))  # dlt's config, for this process's loads
         typer.echo("[2/4] dagster: full_refresh (load -> dbt build + checks -> publish) ...")
-        log = settings.logs_dir / "full_refresh.log"
-        typer.echo(f"      (step output: {log})")
-        outcome = run_job(
-            "full_refresh", echo=functools.partial(typer.echo, file=sys.stdout), log=log
-        )
+        outcome = _run_job(settings, "full_refresh")
     if not outcome.success:
-        for step, message in outcome.failures:
-            typer.secho(f"      step {step} failed: {message[:2000]}", fg="red", err=True)
-        _fail("the full refresh failed; the last good snapshot (if any) is unchanged")
+        _job_failed("the full refresh", outcome)
     typer.echo("[3/4] dbt docs generate ...")
+    docs = _dbt_docs(settings)
+    typer.echo("[4/4] summary")
+    _summary(settings, docs, time.perf_counter() - started, outcome)
+
+
+@app.command()
+def refresh(
+    job: Annotated[
+        str,
+        typer.Option(
+            help="cx: help desk + surveys and what they feed (the 30-minute job); "
+            "full: every source (the nightly job)."
+        ),
+    ] = "full",
+    simulator: Annotated[
+        str | None,
+        typer.Option(help="Load from a running simulator at this URL, with its demo credentials."),
+    ] = None,
+    skip_loads: Annotated[
+        bool,
+        typer.Option(help="Build, check and publish what is already loaded (after `xm ingest`)."),
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(help="Rebuild incremental models from all history (what Sundays do)."),
+    ] = False,
+) -> None:
+    """Run a Dagster job (load -> dbt build + checks -> publish) with progress, recorded in the
+    data dir's Dagster instance like the demo's runs (`make ui` shows them)."""
+    from dagster_project.run import JOBS
+    from ingestion.pipeline import IngestError, check_sources
+    from ingestion.vendors import VENDORS
+
+    if job not in JOBS:
+        bad_flag("--job", f"choose one of {', '.join(JOBS)}, not {job!r}")
+    settings = _settings()
+    _check_data_dir(settings)
+    if settings.target == "postgres":
+        _check_postgres(settings)
+    if simulator:
+        _use_simulator(simulator)
+    if not skip_loads:
+        sources = [n for n, v in VENDORS.items() if job == "full" or v.frequent]
+        try:
+            check_sources(sources, settings)
+        except IngestError as e:
+            _fail(str(e), code=2)
+    elif settings.target == "duckdb":
+        if not settings.warehouse_path.exists():
+            _fail(f"nothing loaded yet in {settings.warehouse_path}: run `xm ingest` first", 2)
+        _check_warehouse(settings)
+    _parse(settings)
+    name = JOBS[job]
+    what = "build + checks -> publish" if skip_loads else "load -> dbt build + checks -> publish"
+    typer.echo(f"dagster: {name} ({what}) ...")
+    started = time.perf_counter()
+    config = {"ops": {"dbt_models": {"config": {"full_refresh": True}}}} if rebuild else None
+    outcome = _run_job(settings, name, run_config=config, skip_loads=skip_loads)
+    if not outcome.success:
+        _job_failed(f"the {job} refresh", outcome)
+    _report_outcome(settings, outcome)
+    typer.echo(f"done in {time.perf_counter() - started:.0f}s (run {outcome.run_id})")
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface of the Dagster UI.")] = "127.0.0.1",
+    scale: Annotated[float, typer.Option(help="Scale of the simulator started.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulator started.")] = 42,
+    simulator: Annotated[
+        str | None, typer.Option(help="Use this running simulator instead of starting one.")
+    ] = None,
+    vendors: Annotated[
+        bool,
+        typer.Option(
+            "--vendors",
+            help="No simulator: the real vendors configured in .dlt/secrets.toml or SOURCES__*.",
+        ),
+    ] = False,
+) -> None:
+    """The Dagster UI (webserver + daemon) on the data dir's instance, with a simulator and the
+    loader settings pointing at it, so jobs launched from the UI work. Schedules stay off."""
+    import subprocess
+
+    from dagster_project.instance import ui_command, ui_environment
+    from simulator.credentials import loader_env
+
+    settings = _settings()
+    _above_zero("--scale", scale, "--scale 0.1")
+    _port_free("--port", host, port)
+    _check_data_dir(settings)
+    if simulator:
+        _call(simulator, "GET", "/_sim/status", flag="--simulator")
+    _parse(settings)
+    with contextlib.ExitStack() as stack:
+        url = simulator
+        if not simulator and not vendors:
+            from simulator.generator import SimConfig, World
+            from simulator.server import Simulator, serve_in_thread
+
+            typer.echo(f"simulator: generating scale={scale} seed={seed} ...")
+            url = stack.enter_context(serve_in_thread(Simulator(World(SimConfig(scale, seed)))))
+        env = ui_environment(settings, loader_env(url) if url else None)
+        env["XM_SCHEDULES"] = "off"  # development: nothing runs unless launched
+        typer.echo(f"vendors:   {url or 'the real APIs configured for dlt'}")
+        typer.echo(f"instance:  {env['DAGSTER_HOME']} (the runs of `xm demo` / `xm refresh`)")
+        typer.echo(f"Dagster UI http://{host}:{port} (schedules off; Ctrl-C to stop)")
+        proc = subprocess.Popen(ui_command(host, port, settings), env=env, cwd=str(_project_root()))
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def _project_root():
+    from warehouse.settings import PROJECT_ROOT
+
+    return PROJECT_ROOT
+
+
+def _check_data_dir(settings: Settings) -> None:
+    from warehouse.failures import writable_dir
+
+    if problem := writable_dir(settings.data_dir):
+        _fail(problem, 2)
+
+
+def _check_warehouse(settings: Settings) -> None:
+    """The warehouse opens (not corrupted, not locked by a writer) before any step runs."""
+    from warehouse.connections import query
+    from warehouse.failures import explain
+
+    try:
+        query("select 1", settings=settings)
+    except Exception as e:
+        _fail(explain(e) or f"cannot open {settings.where()}: {e}", 2)
+
+
+def _check_postgres(settings: Settings) -> None:
+    from warehouse.connections import pg_connect
+
+    try:
+        pg_connect(settings, connect_timeout=5).close()
+    except Exception as e:
+        from warehouse.failures import one_line
+
+        _fail(f"cannot connect to {settings.where()}: {one_line(str(e))} (check PG* settings)", 2)
+
+
+def _parse(settings: Settings) -> None:
+    from warehouse.dbt import DbtError, parse_project
+
+    try:
+        parse_project(settings)
+    except DbtError as e:
+        _fail(f"dbt parse failed: {e}".replace("\n", " ")[:600])
+
+
+def _fresh_start(settings: Settings) -> None:
+    """Remove what the loaders and dbt built, saying what (the published release, the docs and
+    the Dagster history stay)."""
+    import shutil
+
+    if settings.target == "postgres":
+        typer.echo(
+            f"      fresh start: dropping the raw_*, staging, intermediate, marts and "
+            f"quarantine schemas of {settings.where()} (`published` stays)"
+        )
+        _drop_pipeline_schemas(settings)
+    else:
+        paths = [
+            settings.data_dir / name
+            for name in ("warehouse.duckdb", "warehouse.duckdb.wal")
+            if (settings.data_dir / name).exists()
+        ]
+        if paths:
+            typer.echo(
+                "      fresh start: removing "
+                + ", ".join(str(p) for p in paths)
+                + " (the published release stays until the new one replaces it)"
+            )
+        for path in paths:
+            path.unlink()
+    if settings.pipelines_dir.exists():
+        typer.echo(f"      fresh start: removing the loaders' state {settings.pipelines_dir}")
+        shutil.rmtree(settings.pipelines_dir)
+
+
+def _run_job(settings: Settings, name: str, **kwargs):
+    """A Dagster job in this process, with the demo's progress lines and live bars."""
+    from dagster_project.run import run_job
+    from xm.display import RunDisplay
+
+    log = settings.logs_dir / f"{name}.log"
+    with RunDisplay() as display:
+        display.echo(f"      (step output: {log}; runs: {settings.dagster_home})")
+        return run_job(
+            name,
+            echo=display.echo,
+            log=log,
+            settings=settings,
+            on_progress=display.update,
+            **kwargs,
+        )
+
+
+def _job_failed(what: str, outcome) -> None:
+    """One line: which step failed and why; the last good release is still current."""
+    if outcome.failed_checks and not outcome.failures:
+        names = ", ".join(n for n, _ in outcome.failed_checks[:3])
+        cause = f"{len(outcome.failed_checks)} blocking check(s) failed: {names}"
+    elif outcome.failures:
+        step, message = outcome.failures[0]
+        cause = f"step {step} failed: {message}"
+    else:
+        cause = "the run did not succeed"
+    _fail(
+        f"{what} failed ({cause}); the last good release is still current. "
+        f"Details: `make ui` (run {outcome.run_id[:8]})"
+    )
+
+
+def _report_outcome(settings: Settings, outcome) -> None:
+    """Warnings raised and rows quarantined: what a person should look at."""
+    typer.echo(
+        f"      {outcome.materialized} assets materialised, {outcome.checks_passed} checks "
+        f"passed, {len(outcome.warnings)} warned"
+    )
+    for name, why in outcome.warnings[:10]:
+        typer.echo(f"      warning: {name}: {why}")
+    if len(outcome.warnings) > 10:
+        typer.echo(f"      ... and {len(outcome.warnings) - 10} more warnings (see `make ui`)")
+    quarantined = _quarantined(settings)
+    if quarantined is not None:
+        total, top = quarantined
+        reasons = "; ".join(f"{reason} {n:,}" for reason, n in top)
+        typer.echo(
+            f"      quarantined {total:,} raw rows (staging rejected them, with a reason)"
+            + (f": {reasons}" if reasons else "")
+        )
+
+
+def _quarantined(settings: Settings):
+    """(rows in quarantine, [(reason, rows)] of the top three reasons), or None."""
+    from warehouse.connections import query
+
+    try:
+        rows = query(
+            "select reason, count(*) from quarantine.quarantine group by reason order by 2 desc, 1",
+            settings=settings,
+        )
+    except Exception:  # not built (a failed run) or another engine's naming
+        return None
+    return sum(n for _, n in rows), rows[:3]
+
+
+def _dbt_docs(settings: Settings):
+    from warehouse.dbt import DbtError, run_dbt
+
     docs = settings.docs_dir / "dbt"
     try:
         run_dbt(
             ["docs", "generate", "--target-path", str(docs)], echo=lambda _: None, settings=settings
         )
     except DbtError as e:
-        _fail(str(e))
-    typer.echo("[4/4] summary")
-    _summary(settings, docs, time.perf_counter() - started)
+        _fail(f"dbt docs generate failed: {e}".replace("\n", " ")[:600])
+    return docs
 
 
 def _settings() -> Settings:
@@ -215,7 +547,7 @@ def _drop_pipeline_schemas(settings: Settings) -> None:
         con.close()
 
 
-def _summary(settings: Settings, docs, seconds: float) -> None:
+def _summary(settings: Settings, docs, seconds: float, outcome) -> None:
     """What the published marts say, read as they are (nothing is recomputed here)."""
     from expectations import docs_index
     from warehouse.publish import published_location, query_published
@@ -254,8 +586,8 @@ def _summary(settings: Settings, docs, seconds: float) -> None:
         nps_text = f"NPS {nps[0][1]:.1f} ({nps[0][0]:%Y-%m}, n={nps[0][2]})" if nps else "no NPS"
         typer.echo(
             f"      CX {month:%Y-%m}: {nps_text}, CSAT {_fmt(csat, '.1f')}% (n={csat_n}), "
-            f"median first reply {_fmt(reply_business, '.0f')} business min "
-            f"({_fmt(reply_calendar, '.0f')} calendar)"
+            f"median first reply {_fmt(reply_business, '.0f')} business minutes "
+            f"(help-desk hours; {_fmt(reply_calendar, '.0f')} calendar minutes)"
         )
         departments = q(
             "select department, turnover_rate, enps, is_suppressed from ex_metrics_monthly "
@@ -277,6 +609,7 @@ def _summary(settings: Settings, docs, seconds: float) -> None:
         typer.echo(
             f"      team engagement vs CSAT: r = {_fmt(link[0][0], '.2f')} over {link[0][1]} team-months"
         )
+    _report_outcome(settings, outcome)
     typer.echo(f"      done in {seconds:.0f}s. Look next:")
     if settings.target == "postgres":
         typer.echo(
@@ -292,7 +625,10 @@ def _summary(settings: Settings, docs, seconds: float) -> None:
     typer.echo(
         "        Superset            .venv/bin/xm bi superset (the marts in Apache Superset)"
     )
-    typer.echo("        asset graph         make ui   (then http://127.0.0.1:3000)")
+    typer.echo(
+        "        asset graph, runs   make ui   (then http://127.0.0.1:3000: this run, its "
+        "materialisations and check results)"
+    )
     typer.echo(f"        dbt docs            {docs / 'index.html'}")
     typer.echo(f"        GX Data Docs        {docs_index(settings.data_dir)}")
     typer.echo("        both, served        .venv/bin/xm docs serve")
@@ -372,16 +708,27 @@ app.add_typer(docs_app, name="docs")
 def docs_serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    dashboard: Annotated[
+        str | None,
+        typer.Option(envvar="XM_DASHBOARD_URL", help="URL of a running dashboard, to link."),
+    ] = None,
 ) -> None:
-    """Serve $XM_DATA_DIR/docs (dbt docs under /dbt/, GX Data Docs under /gx/) until interrupted."""
-    import functools
+    """Serve $XM_DATA_DIR/docs until interrupted: a front page linking the dbt docs (/dbt/),
+    the GX Data Docs (/gx/, usable offline) and the dashboard."""
     import http.server
+
+    from xm.docs_site import write_index
 
     root = _settings().docs_dir
     if not root.exists():
-        _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+        _fail(f"no docs in {root}: run `make demo` (or `xm demo`) first", 2)
+    _port_free("--port", host, port)
+    if dashboard is None and any(c.name == "dashboard" for c in app.registered_commands):
+        dashboard = "start it with `xm dashboard`"
+    write_index(root, dashboard)
+    handler = functools.partial(_QuietHandler, directory=str(root))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        typer.echo(f"docs          http://{host}:{port}/")
         for name, path in (("dbt docs", "dbt/index.html"), ("GX Data Docs", "gx/index.html")):
             if (root / path).exists():
                 typer.echo(f"{name:<13} http://{host}:{port}/{path}")
@@ -522,3 +869,16 @@ def bi_superset(
         _fail(str(e))
     finally:
         superset.stop()
+
+
+def _quiet_handler():
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # no line per request on the terminal
+            pass
+
+    return Quiet
+
+
+_QuietHandler = _quiet_handler()

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dagster_project.defs.transform.assets import mart_keys
+from warehouse.failures import explain
 from warehouse.publish import current_release, publish, published_location
 from warehouse.settings import Settings
 
@@ -21,9 +22,16 @@ MART_KEYS = mart_keys()
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = Settings.from_env()
-    counts = publish(
-        run_id=context.run_id, marts=[k.path[-1] for k in MART_KEYS], settings=settings
-    )
+    try:
+        counts = publish(
+            run_id=context.run_id, marts=[k.path[-1] for k in MART_KEYS], settings=settings
+        )
+    except Exception as e:
+        if (line := explain(e)) is None:
+            raise
+        raise dg.Failure(
+            description=f"publish failed: {line}; the last release stays current"
+        ) from e
     context.log.info(f"published {len(counts)} marts to {published_location(settings)}")
     release = current_release(settings) if settings.target == "duckdb" else None
     return dg.MaterializeResult(

@@ -11,6 +11,7 @@ first (`xm` and the test suite do; a deployment does it when it builds its image
 """
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from warehouse.failures import explain, one_line
+from warehouse.progress import Progress, report
 from warehouse.settings import DBT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -36,6 +39,21 @@ class LayerTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return dbt_resource_props["config"].get("schema") or "transform"
         return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt tests as checks, each with a description saying what it tests and whether it
+        blocks publishing (dbt's own test names stay the check names)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"].get(unique_id, {})
+        meta = test.get("test_metadata") or {}
+        column = (meta.get("kwargs") or {}).get("column_name") or test.get("column_name")
+        severity = str((test.get("config") or {}).get("severity", "error")).lower()
+        what = f"dbt test `{meta.get('name') or test.get('name', unique_id)}`"
+        on = f" on `{column}`" if column else ""
+        gate = "error: fails the build, blocks publishing" if severity == "error" else "warning"
+        return spec._replace(description=f"{what}{on} ({gate})")
 
 
 translator = LayerTranslator(
@@ -60,14 +78,43 @@ class DbtBuildConfig(dg.Config):
     pool="warehouse",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """`dbt build` of the selected models, seeds and tests (unit tests run in CI, not here)."""
+    """dbt build: the selected models, seeds and tests (blocking tests stop the publish)."""
     settings = Settings.from_env()
     # dagster-dbt runs dbt inside dbt/: hand it the resolved data dir (the profile reads it)
     args = ["build", "--exclude-resource-type", "unit_test"]
     args += ["--vars", json.dumps({"xm_data_dir": str(settings.data_dir)})]
-    yield from dbt.cli(
-        [*args, "--full-refresh"] if config.full_refresh else args, context=context
-    ).stream()
+    if config.full_refresh:
+        args.append("--full-refresh")
+    # one event per node built or tested: the node count of the progress bar
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    done, failed_tests, last_log = 0, [], time.monotonic()
+    try:
+        for event in dbt.cli(args, context=context).stream():
+            done += 1
+            report(Progress("dbt_models", "nodes", min(done, total), total, unit="nodes"))
+            if time.monotonic() - last_log > 15:
+                last_log = time.monotonic()
+                context.log.info(f"dbt build: {min(done, total)}/{total} nodes")
+            if (
+                isinstance(event, dg.AssetCheckResult)
+                and not event.passed
+                and event.severity == dg.AssetCheckSeverity.ERROR
+            ):
+                failed_tests.append(event.check_name)
+            yield event
+    except Exception as e:
+        if failed_tests:
+            shown = ", ".join(failed_tests[:5]) + (" ..." if len(failed_tests) > 5 else "")
+            raise dg.Failure(
+                description=f"dbt build failed: {len(failed_tests)} blocking test(s) failed "
+                f"({shown}); the last good release stays published"
+            ) from e
+        line = explain(e)
+        if line is None:
+            raise
+        raise dg.Failure(description=f"dbt build failed: {one_line(line)}") from e
+    finally:
+        report(Progress("dbt_models", "nodes", min(done, total), total, "nodes", finished=True))
 
 
 def mart_keys() -> list[dg.AssetKey]:

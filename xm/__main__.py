@@ -1,0 +1,5 @@
+"""`python -m xm`: the same as the `xm` command."""
+
+from xm.cli import app
+
+app()
