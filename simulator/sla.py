@@ -270,11 +270,12 @@ def events(world) -> pd.DataFrame:
 
 def outcomes(world, clock: pd.Timestamp) -> pd.DataFrame:
     """Each instance's status as the engine decided it by `clock` (the ground truth the
-    warehouse's fct_sla_outcomes must equal): achieved, breached or active. Deleted tickets
-    are left out (the warehouse drops them)."""
+    warehouse's fct_sla_outcomes must equal): achieved, breached or active. Tickets deleted
+    by then are left out (the warehouse drops them)."""
     inst = instances(world)
     c = int(clock.timestamp())
-    seen = inst[(inst.ts <= c) & inst.deleted_ts.isna()].copy()
+    gone = inst.deleted_ts.to_numpy() <= c  # NaN (never deleted) compares False
+    seen = inst[(inst.ts <= c).to_numpy() & ~gone].copy()
     end, due = seen.fulfilled_ts.to_numpy(), seen.due_ts.to_numpy()
     fulfilled = ~np.isnan(end) & (end <= c)
     breached = (due <= c) & (np.isnan(end) | (due < end))
