@@ -144,3 +144,12 @@ def test_deleted_breaches_are_in_raw_and_never_count(built_warehouse):
     counts = dict(zip(rows.status, rows.n, strict=True))
     assert counts.get("achieved", 0) > 0
     assert set(counts) <= {"achieved", "active"}, counts
+
+
+def test_cross_check_agrees_for_99_percent_and_explains_the_rest(built_warehouse):
+    check = _read(built_warehouse, "select agrees, reason from marts.sla_cross_check")
+    assert len(check) > 100
+    assert check.agrees.mean() >= 0.99, check[~check.agrees].reason.value_counts()
+    assert check[~check.agrees].reason.notna().all()
+    assert check[check.agrees].reason.isna().all()
+    assert (check.reason != "unexplained").all()
