@@ -166,7 +166,7 @@ def empty_mart(data_dir: Path, mart: str = "cx_metrics_monthly") -> None:
 
 def test_an_empty_or_short_mart_fails_its_blocking_volume_suite(data_dir):
     empty_mart(data_dir)
-    sql(data_dir, "delete from marts.xm_link_summary where ex_metric = 'enps'")  # 8 of 12 pairs
+    sql(data_dir, "delete from marts.xm_link_summary where ex_metric = 'enps'")  # 10 of 15 pairs
     results = run_suites(names=["marts.cx_metrics_monthly", "marts.xm_link_summary"])
     assert [r.suite for r in results if r.success] == []
     cx, link = (only(results, f"marts.{m}") for m in ("cx_metrics_monthly", "xm_link_summary"))
@@ -176,9 +176,9 @@ def test_an_empty_or_short_mart_fails_its_blocking_volume_suite(data_dir):
     assert cx_failure.message == (
         "cx_metrics_monthly holds at least 1 row: observed 0 (expected >= 1)"
     )
-    assert link_failure.observed == 8
+    assert link_failure.observed == 10
     assert link_failure.message == (
-        "xm_link_summary holds exactly 12 rows: observed 8 (expected between 12 and 12)"
+        "xm_link_summary holds exactly 15 rows: observed 10 (expected between 15 and 15)"
     )
 
     # the Data Docs index shows this latest (failed) result
