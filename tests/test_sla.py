@@ -13,6 +13,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from simulator import sla
 from simulator.server import Simulator
@@ -153,3 +154,25 @@ def test_cross_check_agrees_for_99_percent_and_explains_the_rest(built_warehouse
     assert check[~check.agrees].reason.notna().all()
     assert check[check.agrees].reason.isna().all()
     assert (check.reason != "unexplained").all()
+
+
+@pytest.mark.slow
+def test_planted_effect_lower_engagement_more_breaches_at_scale_1():
+    """At scale 1 the engine's team-month attainment rises with the team's latent engagement
+    (the effect the link summary must recover with a positive sign)."""
+    from simulator.generator import SimConfig, World
+
+    w = World(SimConfig(scale=1.0, seed=42))
+    o = sla.outcomes(w, w.config.clock0)
+    o = o[o.status.isin(["achieved", "breached"])].copy()
+    t = w.tickets.iloc[o.ticket_idx.to_numpy()]
+    o["team"], o["engagement"] = t.team_idx.to_numpy(), t.engagement.to_numpy()
+    o["month"] = pd.to_datetime(o.outcome_ts, unit="s").dt.to_period("M")
+    g = (
+        o[o.team >= 0]
+        .assign(achieved=o.status == "achieved")
+        .groupby(["team", "month"])
+        .agg(attainment=("achieved", "mean"), engagement=("engagement", "mean"))
+    )
+    assert len(g) > 100
+    assert np.corrcoef(g.attainment, g.engagement)[0, 1] > 0.3

@@ -189,7 +189,7 @@ def test_ticket_metric_events_time_export(served):
 
 
 def test_sla_policies(served):
-    sim, url = served
+    _, url = served
     r = requests.get(f"{api(url)}/slas/policies.json", auth=AUTH, timeout=30)
     body = r.json()
     assert r.status_code == 200 and set(body) == {"sla_policies", "count", "next_page"}
