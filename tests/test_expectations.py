@@ -316,6 +316,7 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         for ratio, change, where in [
             ("csat", "csat = csat - 1", "csat >= 1"),
             ("one_touch_rate", "one_touch_rate = null", "tickets_solved > 0"),
+            ("sla_attainment", "sla_attainment = null", "sla_achieved + sla_breached > 0"),
         ]
     ],
     (
@@ -360,6 +361,22 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         "dim_customers_churned_after_customer_since",
         "update marts.dim_customers set churned_date = customer_since_date - 1 where customer_id "
         "= (select min(customer_id) from marts.dim_customers where customer_since_date is not null)",
+    ),
+    # SLAs
+    (
+        "ratio_matches_parts: cx_sla_monthly.attainment",
+        "update marts.cx_sla_monthly set attainment = attainment / 2 where rowid = "
+        f"{_first('marts.cx_sla_monthly', 'attainment > 0', 'month, sla_metric, priority, team')}",
+    ),
+    (
+        "fct_sla_outcomes_decided_rows_have_an_outcome_time",
+        "update marts.fct_sla_outcomes set outcome_at = null where sla_instance_id = "
+        "(select min(sla_instance_id) from marts.fct_sla_outcomes where status = 'achieved')",
+    ),
+    (
+        "sla_cross_check_every_disagreement_has_a_reason",
+        "update marts.sla_cross_check set agrees = false where sla_instance_id = "
+        "(select min(sla_instance_id) from marts.sla_cross_check where agrees)",
     ),
 ]
 
