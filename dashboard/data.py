@@ -128,9 +128,10 @@ class Marts:
     tables: pd.DataFrame  # table, rows
     cx: pd.DataFrame  # cx_metrics_monthly
     segments: pd.DataFrame  # cx_segment_monthly
-    customers: pd.DataFrame  # dim_customers: customer_id, segment
-    tickets: pd.DataFrame  # fct_tickets with created_month, solved_month
-    surveys: pd.DataFrame  # fct_survey_responses with month, segment
+    segment_names: list[str]  # dim_customers' segments
+    # the CX parts of `cx_from_facts`, aggregated from the fact marts by month for all
+    # customers (is_all) and per segment: {"surveys" | "created" | "solved": frame}
+    facts: dict[str, pd.DataFrame]
     ex: pd.DataFrame  # ex_metrics_monthly
     teams: pd.DataFrame  # xm_team_monthly (+ department, from dim_employees)
     link: pd.DataFrame  # xm_link_summary
@@ -160,10 +161,6 @@ class Marts:
         return self.as_of >= _month_end(month)
 
     @property
-    def segment_names(self) -> list[str]:
-        return sorted(self.customers["segment"].dropna().unique())
-
-    @property
     def department_names(self) -> list[str]:
         return sorted(self.ex["department"].dropna().unique())
 
@@ -188,6 +185,80 @@ def _month(column: str) -> str:
     return f"cast(date_trunc('month', {column} at time zone 'UTC') as date)"
 
 
+def _by_segment(select: str, rows: str, measures: str) -> str:
+    """`measures` over `rows` (which carry `segment` and `month`) by month, for all customers
+    (`is_all`) and for each segment: one small frame instead of the facts themselves."""
+    return (
+        f"with rows as ({select} from {rows}) "
+        f"select grouping(segment) = 1 as is_all, segment, month, {measures} "
+        "from rows group by grouping sets ((month), (segment, month))"
+    )
+
+
+_TICKET_COLUMNS = ", ".join(
+    f"f.{column}"
+    for column in [
+        "first_reply_at",
+        "first_reply_calendar_minutes",
+        "first_reply_business_minutes",
+        "full_resolution_calendar_minutes",
+        "full_resolution_business_minutes",
+        "is_solved",
+        "is_one_touch_resolution",
+        "count_reopens",
+    ]
+)
+_SEGMENT = "left join dim_customers as c on f.customer_id = c.customer_id"
+
+
+def _answers(kind: str, low: int, high: int, condition: str = "true") -> str:
+    return f"count(case when kind = '{kind}' and score between {low} and {high} and {condition} then 1 end)"
+
+
+# the parts of cx_metrics_monthly that `cx_from_facts` recomputes for one segment, by the
+# mart's definitions (percentile_cont(0.5) is the mart's median, and pandas')
+_FACT_SQL = {
+    "surveys": _by_segment(
+        f"select c.segment, {_month('f.recorded_at')} as month, f.survey_kind as kind, f.score",
+        f"fct_survey_responses as f {_SEGMENT}",
+        ", ".join(
+            [
+                f"{_answers('nps', 0, 10)} as nps_respondents",
+                f"{_answers('nps', 0, 10, 'score >= 9')} as nps_promoters",
+                f"{_answers('nps', 0, 10, 'score between 7 and 8')} as nps_passives",
+                f"{_answers('nps', 0, 10, 'score <= 6')} as nps_detractors",
+                f"{_answers('csat', 1, 5)} as csat_responses",
+                f"{_answers('csat', 1, 5, 'score >= 4')} as csat_satisfied",
+                f"{_answers('ces', 1, 7)} as ces_responses",
+                "sum(case when kind = 'ces' and score between 1 and 7 then score end)"
+                " as ces_score_sum",
+            ]
+        ),
+    ),
+    "created": _by_segment(
+        f"select c.segment, {_month('f.created_at')} as month, {_TICKET_COLUMNS}",
+        f"fct_tickets as f {_SEGMENT}",
+        "count(*) as tickets_created, count(first_reply_at) as tickets_with_first_reply, "
+        "percentile_cont(0.5) within group (order by first_reply_calendar_minutes)"
+        " as first_reply_median_calendar_minutes, "
+        "percentile_cont(0.5) within group (order by first_reply_business_minutes)"
+        " as first_reply_median_business_minutes, "
+        "sum(case when is_solved then 1 else 0 end) as tickets_created_now_solved",
+    ),
+    "solved": _by_segment(
+        f"select c.segment, {_month('f.last_solved_at')} as month, {_TICKET_COLUMNS}",
+        f"fct_tickets as f {_SEGMENT} where f.last_solved_at is not null",
+        "count(*) as tickets_last_solved, "
+        "percentile_cont(0.5) within group (order by full_resolution_calendar_minutes)"
+        " as full_resolution_median_calendar_minutes, "
+        "percentile_cont(0.5) within group (order by full_resolution_business_minutes)"
+        " as full_resolution_median_business_minutes, "
+        "sum(case when is_one_touch_resolution then 1 else 0 end) as one_touch_tickets, "
+        "sum(case when count_reopens > 0 then 1 else 0 end) as reopened_tickets",
+    ),
+}
+
+
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column]).dt.date
@@ -208,18 +279,7 @@ def load(source: Source) -> Marts:
         )["table_name"].tolist()
         info = q("select run_id, published_at from _publish_info")
         counts = [(t, int(q(f"select count(*) as n from {t}").iat[0, 0])) for t in names]
-        tickets = q(
-            f"select ticket_id, customer_id, team, {_month('created_at')} as created_month, "
-            f"{_month('last_solved_at')} as solved_month, first_reply_at is not null as replied, "
-            "first_reply_calendar_minutes, first_reply_business_minutes, "
-            "full_resolution_calendar_minutes, full_resolution_business_minutes, "
-            "is_solved, is_one_touch_resolution, count_reopens from fct_tickets"
-        )
-        surveys = q(
-            f"select r.survey_kind, r.score, {_month('r.recorded_at')} as month, r.customer_id, "
-            "c.segment from fct_survey_responses as r "
-            "left join dim_customers as c on r.customer_id = c.customer_id"
-        )
+        facts = {kind: q(sql) for kind, sql in _FACT_SQL.items()}
         as_of = q(
             "select cast(greatest(max(created_at at time zone 'UTC'), "
             "max(last_solved_at at time zone 'UTC')) as date) as d from fct_tickets"
@@ -235,9 +295,13 @@ def load(source: Source) -> Marts:
             tables=pd.DataFrame(counts, columns=["table", "rows"]),
             cx=_dates(q("select * from cx_metrics_monthly order by month"), "month"),
             segments=_dates(q("select * from cx_segment_monthly order by month, segment"), "month"),
-            customers=q("select customer_id, segment from dim_customers"),
-            tickets=_dates(tickets, "created_month", "solved_month"),
-            surveys=_dates(surveys, "month"),
+            segment_names=sorted(
+                q("select distinct segment from dim_customers where segment is not null")["segment"]
+            ),
+            facts={
+                kind: _dates(frame.astype({"is_all": bool}), "month")
+                for kind, frame in facts.items()
+            },
             ex=_dates(q("select * from ex_metrics_monthly order by month, department"), "month"),
             teams=_dates(q("select * from xm_team_monthly order by month, team"), "month"),
             link=q("select * from xm_link_summary order by ex_metric, cx_metric"),
@@ -351,54 +415,15 @@ def cx_from_facts(marts: Marts, segment: str | None = ALL) -> pd.DataFrame:
     """`cx_metrics_monthly`'s survey and ticket figures computed from the fact marts, for the
     customers of one segment (or all): same months, same definitions."""
     months = pd.DataFrame({"month": marts.cx["month"]})
-    surveys, tickets = marts.surveys, marts.tickets
-    if segment is not ALL:
-        surveys = surveys[surveys["segment"] == segment]
-        ids = set(marts.customers.loc[marts.customers["segment"] == segment, "customer_id"])
-        tickets = tickets[tickets["customer_id"].isin(ids)]
-
-    def kind(name: str, low: int, high: int) -> pd.DataFrame:
-        answers = surveys[(surveys["survey_kind"] == name) & surveys["score"].between(low, high)]
-        return answers.groupby("month")["score"]
-
-    nps = kind("nps", 0, 10)
-    csat = kind("csat", 1, 5)
-    ces = kind("ces", 1, 7)
-    parts = [
-        nps.size().rename("nps_respondents"),
-        nps.apply(lambda s: (s >= 9).sum()).rename("nps_promoters"),
-        nps.apply(lambda s: s.between(7, 8).sum()).rename("nps_passives"),
-        nps.apply(lambda s: (s <= 6).sum()).rename("nps_detractors"),
-        csat.size().rename("csat_responses"),
-        csat.apply(lambda s: (s >= 4).sum()).rename("csat_satisfied"),
-        ces.size().rename("ces_responses"),
-        ces.sum().rename("ces_score_sum"),
-    ]
-    created = tickets.groupby("created_month")
-    parts += [
-        created.size().rename("tickets_created"),
-        created["replied"].sum().rename("tickets_with_first_reply"),
-        created["first_reply_calendar_minutes"]
-        .median()
-        .rename("first_reply_median_calendar_minutes"),
-        created["first_reply_business_minutes"]
-        .median()
-        .rename("first_reply_median_business_minutes"),
-        created["is_solved"].sum().rename("tickets_created_now_solved"),
-    ]
-    solved = tickets[tickets["solved_month"].notna()].groupby("solved_month")
-    parts += [
-        solved.size().rename("tickets_last_solved"),
-        solved["full_resolution_calendar_minutes"]
-        .median()
-        .rename("full_resolution_median_calendar_minutes"),
-        solved["full_resolution_business_minutes"]
-        .median()
-        .rename("full_resolution_median_business_minutes"),
-        solved["is_one_touch_resolution"].sum().rename("one_touch_tickets"),
-        solved["count_reopens"].apply(lambda s: (s > 0).sum()).rename("reopened_tickets"),
-    ]
-    out = months.set_index("month").join([p.rename_axis("month") for p in parts])
+    parts = []
+    for frame in marts.facts.values():
+        rows = (
+            frame[frame["is_all"]]
+            if segment is ALL
+            else frame[~frame["is_all"] & (frame["segment"] == segment)]
+        )
+        parts.append(rows.drop(columns=["is_all", "segment"]).set_index("month"))
+    out = months.set_index("month").join(parts)
     counts = [c for c in out.columns if not c.endswith("_minutes")]
     out[counts] = out[counts].fillna(0).astype("int64")
     out["nps"] = _ratio(out["nps_promoters"] - out["nps_detractors"], out["nps_respondents"], 100)

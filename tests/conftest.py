@@ -88,6 +88,29 @@ def pg_dsn(tmp_path_factory):
         shutil.rmtree(server.directory, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (tests/support/browser.py)."""
+    from tests.support.browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page confined to loopback (a request elsewhere fails the test)."""
+    from tests.support.browser import loopback_only
+
+    context = browser.new_context(viewport={"width": 1400, "height": 2600})
+    page = context.new_page()
+    page.blocked = []
+    loopback_only(page, page.blocked)
+    yield page
+    assert page.blocked == [], f"requests left the machine: {page.blocked}"
+    context.close()
+
+
 def pytest_configure(config):
     """The dbt manifest the Dagster definitions are built from (`dbt parse` when stale)."""
     from warehouse.dbt import parse_project

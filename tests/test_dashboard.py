@@ -9,21 +9,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
 import time
 
 import duckdb
 import pytest
 
-from dashboard.serve import command, environment
-from tests.support.browser import chromium, loopback_only, wait_http
-from warehouse.local_postgres import free_port
+from tests.support.dashboard import (
+    choose,
+    close,
+    number,
+    open_page,
+    screenshot,
+    served,
+    settled,
+    table,
+    tiles,
+    wait_for_tile,
+)
 from warehouse.publish import snapshot_path
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.e2e
-
-TIMEOUT_MS = 60_000
 
 
 # ---------------------------------------------------------------------------- the marts, by SQL
@@ -67,116 +73,14 @@ class Snapshot:
         return months[max(0, len(months) - 12)], months[-1]
 
 
-# ---------------------------------------------------------------------------- the page
-def tiles(page) -> dict[str, tuple[str, str]]:
-    """Every KPI tile on the page: label -> (value, note)."""
-    out = {}
-    for metric in page.get_by_test_id("stMetric").all():
-        note = metric.get_by_test_id("stMetricDelta")
-        out[metric.get_by_test_id("stMetricLabel").inner_text().strip()] = (
-            metric.get_by_test_id("stMetricValue").inner_text().strip(),
-            note.inner_text().strip() if note.count() else "",
-        )
-    return out
-
-
-def table(page, index: int = 0) -> list[dict[str, str]]:
-    """The rows of the index-th static table on the page, as {header: cell}."""
-    grid = page.get_by_test_id("stTable").nth(index)
-    headers = [h.strip() for h in grid.locator("thead th").all_inner_texts()]
-    return [
-        dict(
-            zip(headers, [c.strip() for c in row.locator("th, td").all_inner_texts()], strict=False)
-        )
-        for row in grid.locator("tbody tr").all()
-    ]
-
-
-def number(text: str) -> float:
-    return float(re.sub(r"[^0-9.\-]", "", text.split(" (")[0]))
-
-
-def close(text: str, expected: float, digits: int = 1) -> bool:
-    return abs(number(text) - expected) <= 0.5 * 10**-digits + 1e-9
-
-
-def open_page(page, url: str) -> float:
-    """Load a page until its first KPI tile is drawn: seconds."""
-    started = time.perf_counter()
-    page.goto(url)
-    page.get_by_test_id("stMetric").first.wait_for(timeout=TIMEOUT_MS)
-    seconds = time.perf_counter() - started
-    page.wait_for_timeout(500)  # the charts after the tiles
-    return seconds
-
-
-def settled(page) -> None:
-    """Until Streamlit's rerun has finished (its status widget gone)."""
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=TIMEOUT_MS
-    )
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def wait_for_tile(page, label: str, value: str) -> float:
-    """Until the tile `label` shows `value`: seconds (the filter's response time)."""
-    started = time.perf_counter()
-    deadline = started + TIMEOUT_MS / 1000
-    while time.perf_counter() < deadline:
-        shown = tiles(page).get(label, ("",))[0]
-        if shown == value:
-            return time.perf_counter() - started
-        page.wait_for_timeout(100)
-    raise AssertionError(f"tile {label!r} shows {tiles(page).get(label)}, expected {value!r}")
-
-
-def screenshot(page, folder, name: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-    assert (folder / f"{name}.png").stat().st_size > 20_000
-
-
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def dashboard_url(published_snapshot):
     """`xm dashboard`'s command on a free port, reading the session's published snapshot."""
-    port = free_port()
-    log = (published_snapshot / "dashboard.log").open("w")
-    proc = subprocess.Popen(
-        command(port),
-        env=environment({"XM_DATA_DIR": str(published_snapshot)}),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", process=proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 2600})
-    page = context.new_page()
-    page.blocked = []
-    loopback_only(page, page.blocked)
-    yield page
-    assert page.blocked == [], f"requests left the machine: {page.blocked}"
-    context.close()
+    with served(
+        {"XM_DATA_DIR": str(published_snapshot)}, published_snapshot / "dashboard.log"
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,10 @@ DuckDB's, the BI role's permissions, and readers during a publish."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+from pathlib import Path
 
 import dagster as dg
 import psycopg2
@@ -16,6 +18,17 @@ from dagster_project.definitions import defs as load_defs
 from ingestion.vendors import SOURCES
 from simulator.credentials import loader_env
 from simulator.server import Simulator, serve_in_thread
+from tests.support.dashboard import (
+    choose,
+    close,
+    open_page,
+    screenshot,
+    served,
+    settled,
+    table,
+    tiles,
+    wait_for_tile,
+)
 from tests.support.mart_diff import diff_marts
 from tests.support.world import environ, world
 from warehouse.dbt import mart_names
@@ -138,6 +151,90 @@ def test_publish_leaves_no_side_schemas(pg, pg_dsn):
             assert {r[0] for r in cur.fetchall()} == {"published"}
             cur.execute("select obj_description('published.fct_tickets'::regclass)")
             assert cur.fetchone()[0], "the dbt description travels with the mart"
+    finally:
+        con.close()
+
+
+@pytest.mark.e2e
+def test_dashboard_reads_published_as_the_bi_role(pg, pg_dsn, page):
+    """`xm dashboard` with `XM_TARGET=postgres`, connected as the BI role, in a real browser:
+    the CX month table equals `published.cx_metrics_monthly`, the segment filter shows the
+    segment's CSAT recomputed here from the published facts, a suppressed department reads
+    "suppressed", and the health page names the published run."""
+    _, settings = pg
+    data_dir = Path(settings["XM_DATA_DIR"])
+    env = {
+        **libpq_env(pg_dsn),
+        "PGUSER": BI_ROLE,
+        "PGPASSWORD": BI_PASSWORD,
+        "XM_TARGET": "postgres",
+        "XM_DATA_DIR": str(data_dir),
+    }
+    con = _bi_connect(pg_dsn)
+    con.autocommit = True
+
+    def rows(sql: str, params: list | None = None) -> list[tuple]:
+        with con.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    try:
+        with served(env, data_dir / "dashboard-postgres.log") as url:
+            open_page(page, url + "/")
+            settled(page)
+            screenshot(page, data_dir / "screenshots", "postgres_cx")
+            months = table(page)
+            assert len(months) == 12
+            for row in months:
+                month = dt.date.fromisoformat(row["Month"] + "-01")
+                ((value, n),) = rows(
+                    "select csat, csat_responses from cx_metrics_monthly where month = %s",
+                    [month],
+                )
+                assert row["CSAT (responses)"].endswith(f"({n})"), row
+                if value is not None:
+                    assert close(row["CSAT (responses)"], float(value)), row
+            start, end = (dt.date.fromisoformat(months[i]["Month"] + "-01") for i in (-1, 0))
+
+            newest = {}  # segment -> (month, answers, CSAT): its newest month with answers
+            for segment, month, n, value in rows(
+                "with answers as (select c.segment, r.score, cast(date_trunc('month', "
+                "r.recorded_at at time zone 'UTC') as date) as month "
+                "from fct_survey_responses r join dim_customers c "
+                "on r.customer_id = c.customer_id "
+                "where r.survey_kind = 'csat' and r.score between 1 and 5) "
+                "select segment, month, count(*), "
+                "100.0 * sum(case when score >= 4 then 1 else 0 end) / count(*) "
+                "from answers where month between %s and %s group by segment, month "
+                "order by month desc, count(*) desc",
+                [start, end],
+            ):
+                newest.setdefault(segment, (month, n, float(value)))
+            shown = tiles(page)["CSAT"][0]
+            segment, (month, n, value) = next(
+                (s, v) for s, v in newest.items() if f"{v[2]:.1f}%" != shown
+            )
+            choose(page, "Customer segment", segment)
+            wait_for_tile(page, "CSAT", f"{value:.1f}%")
+            assert tiles(page)["CSAT"][1] == f"{month:%Y-%m}: {n} responses"
+
+            open_page(page, url + "/ex")
+            shown = {r["Department"]: r for r in table(page)}
+            departments = rows(
+                "select department, is_suppressed, respondents from ex_metrics_monthly "
+                "where month = %s",
+                [end],
+            )
+            assert set(shown) == {d for d, *_ in departments}
+            assert any(hidden for _, hidden, _ in departments), "a suppressed department"
+            for department, hidden, respondents in departments:
+                expected = "suppressed" if hidden else str(respondents)
+                assert shown[department]["Respondents"] == expected, department
+
+            open_page(page, url + "/health")
+            ((run_id,),) = rows("select run_id from _publish_info")
+            assert tiles(page)["Run id"][0] == run_id
+            screenshot(page, data_dir / "screenshots", "postgres_health")
     finally:
         con.close()
 
