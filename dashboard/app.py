@@ -1,6 +1,7 @@
 """The dashboard: `xm dashboard` serves this script with `streamlit run`.
 
-Pages (dashboard/views/): customer experience, employee experience, EX <-> CX, data health.
+Pages (dashboard/views/): customer experience, employee experience, EX <-> CX, SLAs, data
+health.
 The filters in the sidebar (months, segment, department, team) apply to every page and are
 kept in the URL, so a filtered view can be shared as a link. The published marts are read
 once per snapshot (a new publish is picked up on the next interaction).
@@ -13,7 +14,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import data
-from dashboard.views import cx, ex, health, link
+from dashboard.views import cx, ex, health, link, sla
 
 ALL_SEGMENTS = "All segments"
 ALL_DEPARTMENTS = "All departments"
@@ -62,7 +63,7 @@ def sidebar(marts: data.Marts) -> data.Filters:
             [ALL_TEAMS, *marts.team_names(department)],
             key="team",
             bind="query-params",
-            help="EX and EX ↔ CX pages: one help-desk team.",
+            help="EX, EX ↔ CX and SLA pages: one help-desk team.",
         )
         st.caption(
             f"Snapshot {marts.run_id}, published {marts.published_at:%Y-%m-%d %H:%M} UTC; "
@@ -100,6 +101,7 @@ def main() -> None:
             st.Page(page(cx.render), title="Customer experience", default=True),
             st.Page(page(ex.render), title="Employee experience", url_path="ex"),
             st.Page(page(link.render), title="EX ↔ CX", url_path="ex-cx"),
+            st.Page(page(sla.render), title="SLAs", url_path="sla"),
             st.Page(page(health.render), title="Data health", url_path="health"),
         ]
     )

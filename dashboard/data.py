@@ -143,6 +143,9 @@ class Marts:
     checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     health: pd.DataFrame = field(default_factory=pd.DataFrame)  # data_health (if published)
+    # cx_sla_monthly, and sla_cross_check counted by agreement and reason (if published)
+    sla: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sla_cross_check: pd.DataFrame = field(default_factory=pd.DataFrame)
     freshness: pd.DataFrame = field(default_factory=pd.DataFrame)  # source_freshness
 
     @property
@@ -334,6 +337,22 @@ def load(source: Source) -> Marts:
                 if "source_freshness" in names
                 else pd.DataFrame()
             ),
+            sla=(
+                _dates(q("select * from cx_sla_monthly order by month, sla_metric"), "month")
+                if "cx_sla_monthly" in names
+                else pd.DataFrame()
+            ),
+            sla_cross_check=(
+                _dates(
+                    q(
+                        "select outcome_month as month, agrees, reason, count(*) as instances "
+                        "from sla_cross_check group by outcome_month, agrees, reason"
+                    ),
+                    "month",
+                )
+                if "sla_cross_check" in names
+                else pd.DataFrame()
+            ),
         )
     # a team's department: where its members are now (support teams sit in one department)
     departments = employees.drop_duplicates("team").set_index("team")["department"]
@@ -498,6 +517,28 @@ def pooled_turnover(frame: pd.DataFrame) -> dict[str, float | None]:
         "voluntary": float(frame["voluntary_separations"].sum()) / headcount,
         "involuntary": float(frame["involuntary_separations"].sum()) / headcount,
     }
+
+
+# ---------------------------------------------------------------------------- SLAs
+def sla_monthly(marts: Marts, filters: Filters) -> pd.DataFrame:
+    """`cx_sla_monthly` in the month range, of one support team when one is chosen (the
+    team of the assignee when the SLA applied)."""
+    frame = filters.months(marts.sla)
+    if filters.team is not ALL:
+        frame = frame[frame["team"] == filters.team]
+    return frame.reset_index(drop=True)
+
+
+def attainment(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Achieved, breached and attainment (100 x achieved / decided) summed over the rows,
+    per `by` (or overall): the mart's definition over a longer span."""
+    sums = (
+        frame.groupby(by, dropna=False)[["achieved", "breached"]].sum().reset_index()
+        if by
+        else frame[["achieved", "breached"]].sum().to_frame().T
+    )
+    sums["attainment"] = _ratio(sums["achieved"], sums["achieved"] + sums["breached"], 100)
+    return sums
 
 
 # ---------------------------------------------------------------------------- EX <-> CX

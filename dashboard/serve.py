@@ -13,6 +13,7 @@ PAGES = {
     "Customer experience": "",
     "Employee experience": "ex",
     "EX ↔ CX": "ex-cx",
+    "SLAs": "sla",
     "Data health": "health",
 }
 

@@ -288,6 +288,70 @@ def test_link_page_shows_xm_link_summary(page, dashboard_url, published_snapshot
     screenshot(page, published_snapshot / "screenshots", "ex_cx")
 
 
+def test_sla_page_shows_cx_sla_monthly_and_the_team_filter(
+    page, dashboard_url, published_snapshot, timings
+):
+    snap = Snapshot(published_snapshot)
+    start, end = snap.default_months()
+    timings["sla first paint"] = open_page(page, dashboard_url + "/sla")
+    settled(page)
+
+    def expected(team: str | None = None) -> tuple[int, int]:
+        return snap.one(
+            "select sum(achieved), sum(breached) from cx_sla_monthly "
+            "where month between ? and ? and (? is null or team = ?)",
+            [start, end, team, team],
+        )
+
+    achieved, breached = expected()
+    shown = tiles(page)
+    assert close(shown["SLA attainment"][0], 100 * achieved / (achieved + breached))
+    assert shown["SLA attainment"][1] == (
+        f"{start:%Y-%m} to {end:%Y-%m}: {achieved + breached} decided instances"
+    )
+    assert shown["SLA breaches"][0] == f"{breached:,}"
+    agree, checked = snap.one(
+        "select count(*) filter (where agrees), count(*) from sla_cross_check "
+        "where outcome_month between ? and ?",
+        [start, end],
+    )
+    assert close(shown["Cross-check agreement"][0], 100 * agree / checked)
+    # by SLA metric and priority, summed over the range
+    rows = {(r["SLA metric"], r["Priority"]): r for r in table(page)}
+    names = {"first_reply_time": "First reply", "next_reply_time": "Next reply"}
+    groups = snap.rows(
+        "select sla_metric, coalesce(priority, '(none)'), sum(achieved), sum(breached) "
+        "from cx_sla_monthly where month between ? and ? group by all",
+        [start, end],
+    )
+    assert len(rows) == len(groups) > 1
+    for metric, priority, ok, missed in groups:
+        row = rows[(names.get(metric, metric), priority)]
+        assert (row["Achieved"], row["Breached"]) == (f"{ok:,}", f"{missed:,}"), row
+        if ok + missed:
+            assert close(row["Attainment"], 100 * ok / (ok + missed)), row
+    screenshot(page, published_snapshot / "screenshots", "sla")
+
+    # the team filter: that team's instances only
+    team, ok, missed = next(
+        (team, ok, missed)
+        for team, ok, missed in snap.rows(
+            "select team, sum(achieved), sum(breached) from cx_sla_monthly "
+            "where month between ? and ? and team is not null group by team order by team",
+            [start, end],
+        )
+        if f"{100 * ok / (ok + missed):.1f}%" != shown["SLA attainment"][0]
+    )
+    started = time.perf_counter()
+    choose(page, "Support team", team)
+    wait_for_tile(page, "SLA attainment", f"{100 * ok / (ok + missed):.1f}%")
+    timings["sla team filter"] = time.perf_counter() - started
+    settled(page)
+    assert tiles(page)["SLA breaches"][0] == f"{missed:,}"
+    assert [r["Team"] for r in table(page, 1)] == [team]
+    screenshot(page, published_snapshot / "screenshots", "sla_team")
+
+
 def test_health_page_shows_the_publish(page, dashboard_url, published_snapshot, timings):
     snap = Snapshot(published_snapshot)
     timings["health first paint"] = open_page(page, dashboard_url + "/health")
