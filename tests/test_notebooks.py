@@ -1,6 +1,7 @@
 """The analyst notebooks (notebooks/*.ipynb), executed top to bottom with nbclient against a
-freshly built warehouse: one full refresh of the test world through Dagster, then every
-notebook against its published snapshot. A failed assertion in a notebook fails its test.
+freshly built warehouse: the session's test world loaded, built and published
+(`published_snapshot` in conftest.py, shared with the BI tests; the notebooks read only the
+snapshot), then every notebook against it. A failed assertion in a notebook fails its test.
 
 The figures of every run are written as PNG files (to pytest's tmp_path, or wherever
 `python tests/test_notebooks.py DATA_DIR OUT_DIR` is pointed, e.g. at a scale-1 snapshot)
@@ -100,34 +101,9 @@ def test_notebook_reads_only_the_published_snapshot_read_only(path):
     assert "warehouse.duckdb" not in code and "attach" not in code.lower()
 
 
-@pytest.fixture(scope="module")
-def refreshed_data_dir(tmp_path_factory) -> Path:
-    """One full refresh of the test world through Dagster (as in test_dagster.py): data dir."""
-    import dagster as dg
-
-    from dagster_project.definitions import defs as load_defs
-    from simulator.credentials import loader_env
-    from simulator.server import Simulator, serve_in_thread
-    from tests.support.world import environ, world
-
-    data_dir = tmp_path_factory.mktemp("notebooks") / "data"
-    defs = load_defs()
-    with (
-        serve_in_thread(Simulator(world())) as url,
-        environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}),
-        dg.instance_for_test() as instance,
-    ):
-        result = defs.resolve_job_def("full_refresh").execute_in_process(
-            instance=instance, raise_on_error=False
-        )
-    assert result.success, "the full refresh failed: no snapshot to run the notebooks on"
-    assert (data_dir / "published" / "marts.duckdb").exists()
-    return data_dir
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_executes_against_a_fresh_warehouse(path, refreshed_data_dir, tmp_path):
-    nb = execute_notebook(path, refreshed_data_dir, png_dir=tmp_path / "figures")
+def test_notebook_executes_against_a_fresh_warehouse(path, published_snapshot, tmp_path):
+    nb = execute_notebook(path, published_snapshot, png_dir=tmp_path / "figures")
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     figures = sorted((tmp_path / "figures").glob("*.png"))
