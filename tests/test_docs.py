@@ -50,8 +50,13 @@ def test_dbt_docs_site_has_every_mart_and_metric_definition(built_warehouse, tmp
             c for c, spec in models[mart]["columns"].items() if not spec["description"].strip()
         ]
         assert undocumented == [], f"{mart}: undocumented columns {undocumented}"
-    exposures = {e["name"] for e in manifest["exposures"].values()}
-    assert {"ex_cx_link_notebook", "bi_published_snapshot"} <= exposures
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert {"ex_cx_link_notebook", "bi_published_snapshot", "xm_dashboard"} <= exposures.keys()
+    # "every mart is published": the snapshot's exposure names each of them
+    published = {
+        n.split(".")[-1] for n in exposures["bi_published_snapshot"]["depends_on"]["nodes"]
+    }
+    assert published == set(MARTS)
 
 
 READ_COMMENTS = textwrap.dedent(
