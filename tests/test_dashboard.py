@@ -388,3 +388,39 @@ def test_health_page_shows_the_publish(page, dashboard_url, published_snapshot, 
     expected = dict(snap.rows("select verdict, records from data_health"))
     assert {r["verdict"]: int(re.sub(r"[^0-9]", "", r["records"])) for r in health} == expected
     screenshot(page, published_snapshot / "screenshots", "health")
+
+
+def test_health_page_lists_the_checks_that_warned(page, built_warehouse, tmp_path):
+    """A release published with check results (as the Dagster publish asset writes them):
+    the health page counts them and lists exactly the one that warned."""
+    from warehouse.publish import CheckResult, publish
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "warehouse.duckdb").symlink_to(built_warehouse / "warehouse.duckdb")
+    publish(
+        run_id="warned-checks",
+        settings=Settings(data_dir=data_dir),
+        checks=[
+            CheckResult("raw_zendesk/tickets", "gx_raw_volume", True, "WARN", "volume"),
+            CheckResult("marts/fct_tickets", "unique_fct_tickets_ticket_id", True, "ERROR"),
+            CheckResult(
+                "staging/stg_zendesk__tickets", "gx_quarantine_share", False, "WARN", "share"
+            ),
+        ],
+    )
+    with served({"XM_DATA_DIR": str(data_dir)}, tmp_path / "dashboard.log") as url:
+        open_page(page, url + "/health")
+        settled(page)
+        assert page.get_by_text("3 checks ran before this publish; 1 warned.").count() == 1
+        tables = [table(page, i) for i in range(page.get_by_test_id("stTable").count())]
+        (warned,) = [t for t in tables if t and "Check" in t[0]]
+        assert warned == [
+            {
+                "Asset": "staging/stg_zendesk__tickets",
+                "Check": "gx_quarantine_share",
+                "Severity": "WARN",
+                "What it checks": "share",
+            }
+        ]
+        screenshot(page, data_dir / "screenshots", "health_warned")
