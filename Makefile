@@ -62,7 +62,7 @@ ui: install
 ## make lock: re-resolve exact versions (no index URLs recorded)
 lock:
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock
 
 clean:

@@ -102,6 +102,7 @@ def ingest(
             pipeline.run(VENDORS[source].source(), loader_file_format=settings.loader_file_format)
         except (PipelineStepFailed, ConfigFieldMissingException) as e:
             raise (_explain(source, e) or e) from e
+        after_load(source, settings)
         counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
         result = LoadResult(source, time.perf_counter() - started, counts)
         results.append(result)
@@ -110,6 +111,17 @@ def ingest(
                 echo(f"[{source}]   {table:<40} {n:>9,} rows")
         echo(f"[{source}] done in {result.seconds:.1f}s ({result.rows:,} rows)")
     return results
+
+
+def after_load(source: str, settings: Settings | None = None) -> None:
+    """Make a finished load visible to the engine. On Spark the raw tables are Parquet files
+    in the lake: (re)register the vendor's tables in Spark's catalog (new files, new
+    columns; `warehouse/spark.py`). Other engines see a load as soon as dlt commits it."""
+    settings = settings or Settings.from_env()
+    if settings.target == "spark":
+        from warehouse.spark import register_raw
+
+        register_raw([VENDORS[source].dataset], settings)
 
 
 def raw_table_counts(

@@ -8,7 +8,8 @@ blocks the pipeline (DuckDB's writer lock is on the warehouse file, not this one
 
 On PostgreSQL (`XM_TARGET=postgres`) the marts are copied into the schema `published_next`
 and swapped in as `published` with two schema renames in one transaction: see
-`publish_postgres`.
+`publish_postgres`. On Spark (`XM_TARGET=spark`) the marts leave the cluster as Parquet and
+become the same snapshot as on DuckDB: see `publish_spark`.
 """
 
 from __future__ import annotations
@@ -47,13 +48,21 @@ def publish(
         from warehouse.publish_postgres import publish_postgres
 
         return publish_postgres(run_id, marts, settings)
+    if settings.target == "spark":
+        from warehouse.publish_spark import publish_spark
+
+        return publish_spark(run_id, marts, settings)
     return publish_duckdb(run_id, marts, settings)
 
 
 def publish_duckdb(
-    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+    run_id: str,
+    marts: list[str] | None = None,
+    settings: Settings | None = None,
+    source: Path | None = None,
 ) -> dict[str, int]:
-    """Copy `marts.*` from the warehouse into a new snapshot and swap it in. Returns row counts."""
+    """Copy `marts.*` from the warehouse (or the DuckDB file `source`) into a new snapshot and
+    swap it in. Returns row counts."""
     settings = settings or Settings.from_env()
     out = settings.published_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +74,7 @@ def publish_duckdb(
     counts: dict[str, int] = {}
     con = duckdb.connect(str(tmp))
     try:
-        con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
+        con.execute(f"attach '{source or settings.warehouse_path}' as wh (read_only)")
         available = [
             r[0]
             for r in con.execute(

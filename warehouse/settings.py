@@ -8,6 +8,10 @@
   - `duckdb`: the file `$XM_DATA_DIR/warehouse.duckdb`.
   - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
     `PGPASSWORD`, `PGDATABASE`, which dbt's profile, psycopg2 and `psql` read as they are.
+  - `spark`: raw Parquet files in the lake `XM_LAKE_DIR` (default `$XM_DATA_DIR/lake`; a
+    path, relative to the project root like `XM_DATA_DIR`), the models on the Spark SQL
+    (Thrift) endpoint `XM_SPARK_HOST`:`XM_SPARK_PORT` (default 127.0.0.1:10000), which
+    `xm spark start` runs locally on a standalone cluster.
 
 `Settings.from_env()` is the only reader of these variables; nothing writes them back: a dbt
 subprocess gets `dbt_env()` passed to it, and dbt's profile reads the same variables.
@@ -23,7 +27,7 @@ from urllib.parse import quote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt"
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 
@@ -37,6 +41,9 @@ class Settings:
     target: str = "duckdb"
     postgres: Mapping[str, str] | None = None  # the PG* variables (target postgres)
     bi_role: str = "xm_bi"  # XM_BI_ROLE: the read-only login of BI tools (PostgreSQL)
+    lake_dir: Path | None = None  # XM_LAKE_DIR: dlt's raw Parquet (target spark)
+    spark_host: str = "127.0.0.1"  # XM_SPARK_HOST / XM_SPARK_PORT: the Spark SQL endpoint
+    spark_port: int = 10000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,11 +67,23 @@ class Settings:
                     "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). `xm postgres start` "
                     "runs a local one and prints them."
                 )
+        lake_dir = Path(env.get("XM_LAKE_DIR") or data_dir / "lake").expanduser()
+        if not lake_dir.is_absolute():
+            lake_dir = PROJECT_ROOT / lake_dir
+        try:
+            spark_port = int(env.get("XM_SPARK_PORT") or 10000)
+        except ValueError:
+            raise WarehouseConfigError(
+                f"XM_SPARK_PORT={env.get('XM_SPARK_PORT')!r} is not a port number"
+            ) from None
         return cls(
             data_dir=data_dir.resolve(),
             target=target,
             postgres=postgres,
             bi_role=env.get("XM_BI_ROLE") or "xm_bi",
+            lake_dir=lake_dir.resolve(),
+            spark_host=env.get("XM_SPARK_HOST") or "127.0.0.1",
+            spark_port=spark_port,
         )
 
     # ------------------------------------------------------------------ where things live
@@ -104,12 +123,21 @@ class Settings:
         port = pg.get("PGPORT", "5432")
         return f"postgresql://{auth}@{pg['PGHOST']}:{port}/{pg['PGDATABASE']}"
 
+    @property
+    def lake(self) -> Path:
+        """Where dlt writes the raw tables as Parquet (target spark): `<lake>/<dataset>/<table>/`."""
+        return self.lake_dir or self.data_dir / "lake"
+
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt's profile reads, for a dbt subprocess."""
+        spark = {}
+        if self.target == "spark":
+            spark = {"XM_SPARK_HOST": self.spark_host, "XM_SPARK_PORT": str(self.spark_port)}
         return {
             "XM_DATA_DIR": str(self.data_dir),
             "XM_TARGET": self.target,
             **(self.postgres or {}),
+            **spark,
         }
 
     @property
@@ -123,6 +151,10 @@ class Settings:
 
         if self.target == "postgres":
             return dlt.destinations.postgres(credentials=self.postgres_dsn)
+        if self.target == "spark":
+            # plain Parquet files, appended per load (no table format: no merge, see
+            # warehouse/spark.py for how Spark reads them as dlt's merge would have left them)
+            return dlt.destinations.filesystem(bucket_url=self.lake.as_uri())
         return dlt.destinations.duckdb(str(self.warehouse_path))
 
     def where(self) -> str:
@@ -132,6 +164,8 @@ class Settings:
             return (
                 f"PostgreSQL {pg.get('PGHOST')}:{pg.get('PGPORT', '5432')}/{pg.get('PGDATABASE')}"
             )
+        if self.target == "spark":
+            return f"the lake {self.lake} (Spark SQL at {self.spark_host}:{self.spark_port})"
         return str(self.warehouse_path)
 
 

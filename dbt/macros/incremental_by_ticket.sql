@@ -2,8 +2,8 @@
     model being built (`{{ this }}`); for every row when the model is empty. Load ids are
     epoch seconds as text, compared as numbers. Only in an incremental run's SQL. -#}
 {% macro loaded_after_this() -%}
-    cast(_dlt_load_id as double precision) > (
-        select coalesce(max(cast(_dlt_load_id as double precision)), 0) from {{ this }}
+    cast(_dlt_load_id as {{ ex_type_double() }}) > (
+        select coalesce(max(cast(_dlt_load_id as {{ ex_type_double() }})), 0) from {{ this }}
     )
 {%- endmacro %}
 

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.pipeline import make_pipeline
+from ingestion.pipeline import after_load, make_pipeline
 from ingestion.vendors import VENDORS, Vendor
 from warehouse.settings import Settings
 
@@ -42,6 +42,7 @@ def _build(vendor: Vendor) -> dg.AssetsDefinition:
             dlt_pipeline=make_pipeline(vendor.name, settings),
             loader_file_format=settings.loader_file_format,
         )
+        after_load(vendor.name, settings)  # Spark: register the new files in its catalog
 
     return _assets
 

@@ -193,43 +193,43 @@ final as (
         cast(nps_detractors as {{ dbt.type_bigint() }}) as nps_detractors,
         cast(
             100.0 * (nps_promoters - nps_detractors) / nullif(nps_respondents, 0)
-            as double precision
+            as {{ ex_type_double() }}
         ) as nps,
         cast(csat_responses as {{ dbt.type_bigint() }}) as csat_responses,
         cast(csat_satisfied as {{ dbt.type_bigint() }}) as csat_satisfied,
-        cast(100.0 * csat_satisfied / nullif(csat_responses, 0) as double precision) as csat,
+        cast(100.0 * csat_satisfied / nullif(csat_responses, 0) as {{ ex_type_double() }}) as csat,
         cast(ces_responses as {{ dbt.type_bigint() }}) as ces_responses,
         cast(ces_score_sum as {{ dbt.type_bigint() }}) as ces_score_sum,
-        cast(1.0 * ces_score_sum / nullif(ces_responses, 0) as double precision) as ces,
+        cast(1.0 * ces_score_sum / nullif(ces_responses, 0) as {{ ex_type_double() }}) as ces,
         cast(tickets_created as {{ dbt.type_bigint() }}) as tickets_created,
         cast(tickets_with_first_reply as {{ dbt.type_bigint() }}) as tickets_with_first_reply,
-        cast(first_reply_median_calendar_minutes as double precision)
+        cast(first_reply_median_calendar_minutes as {{ ex_type_double() }})
             as first_reply_median_calendar_minutes,
-        cast(first_reply_median_business_minutes as double precision)
+        cast(first_reply_median_business_minutes as {{ ex_type_double() }})
             as first_reply_median_business_minutes,
         cast(tickets_last_solved as {{ dbt.type_bigint() }}) as tickets_last_solved,
-        cast(full_resolution_median_calendar_minutes as double precision)
+        cast(full_resolution_median_calendar_minutes as {{ ex_type_double() }})
             as full_resolution_median_calendar_minutes,
-        cast(full_resolution_median_business_minutes as double precision)
+        cast(full_resolution_median_business_minutes as {{ ex_type_double() }})
             as full_resolution_median_business_minutes,
         cast(tickets_created_now_solved as {{ dbt.type_bigint() }}) as tickets_created_now_solved,
-        cast(1.0 * tickets_created_now_solved / nullif(tickets_created, 0) as double precision)
+        cast(1.0 * tickets_created_now_solved / nullif(tickets_created, 0) as {{ ex_type_double() }})
             as resolution_rate,
         cast(solved_tickets as {{ dbt.type_bigint() }}) as solved_tickets,
         cast(one_touch_tickets as {{ dbt.type_bigint() }}) as one_touch_tickets,
-        cast(1.0 * one_touch_tickets / nullif(solved_tickets, 0) as double precision)
+        cast(1.0 * one_touch_tickets / nullif(solved_tickets, 0) as {{ ex_type_double() }})
             as one_touch_rate,
         cast(reopened_tickets as {{ dbt.type_bigint() }}) as reopened_tickets,
-        cast(1.0 * reopened_tickets / nullif(solved_tickets, 0) as double precision)
+        cast(1.0 * reopened_tickets / nullif(solved_tickets, 0) as {{ ex_type_double() }})
             as reopen_rate,
         cast(customers_start as {{ dbt.type_bigint() }}) as customers_start,
         cast(customers_end as {{ dbt.type_bigint() }}) as customers_end,
         cast(customers_new as {{ dbt.type_bigint() }}) as customers_new,
         cast(customers_churned as {{ dbt.type_bigint() }}) as customers_churned,
-        cast(1.0 * customers_churned / nullif(customers_start, 0) as double precision)
+        cast(1.0 * customers_churned / nullif(customers_start, 0) as {{ ex_type_double() }})
             as churn_rate,
         cast(
-            1.0 * (customers_end - customers_new) / nullif(customers_start, 0) as double precision
+            1.0 * (customers_end - customers_new) / nullif(customers_start, 0) as {{ ex_type_double() }}
         ) as retention_rate
     from counts
 )
