@@ -10,6 +10,8 @@ dbt model and test is a Spark job; see docs/engines.md for measured times)."""
 from __future__ import annotations
 
 import shutil
+import tempfile
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -34,10 +36,13 @@ MARTS = mart_names()
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A standalone cluster on free loopback ports: master, 2 workers, Thrift server."""
+def cluster():
+    """A standalone cluster on free loopback ports: master, 2 workers, Thrift server. Its
+    files are outside pytest's tmp dir: the JVMs' command lines name that directory, and a
+    `pkill -f pytest` elsewhere on the machine must not take them down."""
+    directory = Path(tempfile.mkdtemp(prefix="xm-test-spark-"))
     local = LocalSpark(
-        tmp_path_factory.mktemp("spark") / "cluster",
+        directory,
         master_port=free_port(),
         master_ui_port=free_port(),
         thrift_port=free_port(),
@@ -47,6 +52,7 @@ def cluster(tmp_path_factory):
         yield local
     finally:
         local.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _run_job(name: str) -> dg.ExecuteInProcessResult:
