@@ -226,6 +226,7 @@ def ingest(
             before = table_rows(vendor.dataset, settings)
             pipeline.run(vendor.source(), loader_file_format=settings.loader_file_format)
             after = table_rows(vendor.dataset, settings)
+            after_load(source, settings)
         except Exception as e:
             raise (explain_failure(source, e) or e) from e
         finally:
@@ -248,6 +249,17 @@ def ingest(
             f"({result.new:,} new, {max(result.rows - result.new, 0):,} updated or re-sent)"
         )
     return results
+
+
+def after_load(source: str, settings: Settings | None = None) -> None:
+    """Make a finished load visible to the engine. On Spark the raw tables are Parquet files
+    in the lake: (re)register the vendor's tables in Spark's catalog (new files, new
+    columns; `warehouse/spark.py`). Other engines see a load as soon as dlt commits it."""
+    settings = settings or Settings.from_env()
+    if settings.target == "spark":
+        from warehouse.spark import register_raw
+
+        register_raw([VENDORS[source].dataset], settings)
 
 
 def raw_table_counts(
