@@ -136,8 +136,13 @@ class Marts:
     link: pd.DataFrame  # xm_link_summary
     match_rates: pd.DataFrame  # identity_match_rates
     unmatched: pd.DataFrame  # identity_unmatched, counted by link and detail
-    quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)  # if ever published
+    # quarantine_summary: rows quarantined per raw table and reason (the rows stay in the
+    # warehouse); _check_results: the checks the publishing run evaluated
+    quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
+    health: pd.DataFrame = field(default_factory=pd.DataFrame)  # data_health (if published)
+    freshness: pd.DataFrame = field(default_factory=pd.DataFrame)  # source_freshness
 
     @property
     def months(self) -> list[dt.date]:
@@ -145,7 +150,13 @@ class Marts:
         return sorted(set(self.cx["month"]) | set(self.ex["month"]) | set(self.teams["month"]))
 
     def is_complete(self, month: dt.date) -> bool:
-        """The data reaches the month's last day (the current month is not complete)."""
+        """The month is final: `cx_metrics_monthly.is_complete_month` (every source the month
+        depends on loaded past its end), or, for a month that mart lacks, the data reaches
+        the month's last day."""
+        if "is_complete_month" in self.cx:
+            flags = self.cx.loc[self.cx["month"] == month, "is_complete_month"]
+            if not flags.empty:
+                return bool(flags.iloc[0])
         return self.as_of >= _month_end(month)
 
     @property
@@ -235,8 +246,30 @@ def load(source: Source) -> Marts:
                 "select link, detail, count(*) as records from identity_unmatched "
                 "group by link, detail order by link, records desc"
             ),
-            quarantine={t: q(f"select * from {t}") for t in names if "quarantine" in t.lower()},
+            quarantine=(
+                q(
+                    "select source_table, reason, quarantined_rows from quarantine_summary "
+                    "order by quarantined_rows desc, source_table, reason"
+                )
+                if "quarantine_summary" in names
+                else pd.DataFrame()
+            ),
+            checks=(
+                q("select * from _check_results order by passed, severity, asset, check_name")
+                if "_check_results" in names
+                else pd.DataFrame()
+            ),
             source=source.describe(),
+            health=(
+                q("select * from data_health order by subject, verdict")
+                if "data_health" in names
+                else pd.DataFrame()
+            ),
+            freshness=(
+                q("select * from source_freshness order by source")
+                if "source_freshness" in names
+                else pd.DataFrame()
+            ),
         )
     # a team's department: where its members are now (support teams sit in one department)
     departments = employees.drop_duplicates("team").set_index("team")["department"]
@@ -294,6 +327,19 @@ CX_COLUMNS = [
     "customers_churned",
     "churn_rate",
     "retention_rate",
+]
+# the 95% intervals and the trailing-3-month NPS (published since the marts carry them)
+CX_INTERVALS = [
+    "nps_ci_low",
+    "nps_ci_high",
+    "nps_trailing_3m_respondents",
+    "nps_trailing_3m",
+    "nps_trailing_3m_ci_low",
+    "nps_trailing_3m_ci_high",
+    "csat_ci_low",
+    "csat_ci_high",
+    "ces_ci_low",
+    "ces_ci_high",
 ]
 
 
@@ -370,7 +416,8 @@ def cx_monthly(marts: Marts, filters: Filters) -> pd.DataFrame:
     segment's figures (facts for surveys and tickets, `cx_segment_monthly` for churn;
     retention is not published per segment: null)."""
     if filters.segment is ALL:
-        frame = marts.cx[["month", *CX_COLUMNS]].copy()
+        extra = [c for c in CX_INTERVALS if c in marts.cx]
+        frame = marts.cx[["month", *CX_COLUMNS, *extra]].copy()
     else:
         frame = cx_from_facts(marts, filters.segment)
         churn = marts.segments[marts.segments["segment"] == filters.segment]
@@ -515,6 +562,13 @@ def survey_cell(row: pd.Series, column: str, digits: int = 1) -> str:
     if column == "respondents":
         return fmt_count(row[column])
     return fmt_number(row[column], digits)
+
+
+def fmt_interval(low: Any, high: Any, digits: int = 1) -> str:
+    """A 95% interval as "low to high", or "" when the mart has none (too few answers)."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:.{digits}f} to {high:.{digits}f}"
 
 
 def month_label(month: dt.date, marts: Marts | None = None) -> str:

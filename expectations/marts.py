@@ -6,7 +6,7 @@ values, ratios equal to their parts, calendar completeness, row expressions) or 
 `dbt/tests/` (ranges, numerators <= denominators, parts that add up, flows that reconcile,
 anonymity). GX holds what dbt tests express poorly; for the marts that is their volume: a dbt
 test passes vacuously on an empty table, so each suite checks its mart's row count (at least
-one row; `xm_link_summary` exactly its 3 x 4 metric pairs).
+one row; `xm_link_summary` exactly its 3 x 5 metric pairs).
 
 Each batch is one row, the mart's row count computed in the warehouse, so nothing but a
 number crosses into pandas at any scale.
@@ -31,7 +31,10 @@ VOLUMES: dict[str, tuple[int, int | None, str]] = {
     "xm_team_monthly": (1, None, "one row per month and support team"),
     "fct_tickets": (1, None, "one row per ticket"),
     "cx_segment_monthly": (1, None, "one row per month and segment"),
-    "xm_link_summary": (12, 12, "one row per EX x CX metric pair: 3 x 4, always"),
+    "xm_link_summary": (15, 15, "one row per EX x CX metric pair: 3 x 5, always"),
+    "fct_sla_outcomes": (1, None, "one row per SLA instance"),
+    "cx_sla_monthly": (1, None, "one row per month, SLA metric, priority and team"),
+    "sla_cross_check": (1, None, "one row per decided first-reply SLA instance"),
     "identity_match_rates": (1, None, "one row per identity link"),
     "dim_employees": (1, None, "one row per employee"),
     "dim_customers": (1, None, "one row per HubSpot company"),

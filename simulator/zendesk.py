@@ -18,7 +18,7 @@ import pandas as pd
 from starlette.requests import Request
 from starlette.routing import Route
 
-from simulator import calendar
+from simulator import calendar, sla
 from simulator.credentials import ZENDESK_EMAIL, ZENDESK_TOKEN
 from simulator.server import Simulator, cached_by_clock
 from simulator.wire import JSONResponse, absolute, dirty_mask, epoch, iso_offset, iso_z
@@ -596,6 +596,67 @@ def _holidays(sim: Simulator) -> list[dict]:
     ]
 
 
+# ---- SLA policies and ticket metric events (simulator/sla.py is the engine) --------------
+@cached_by_clock
+def metric_events_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
+    """The engine's events whose time has come, in time order (a breach is listed once its
+    time has passed, by then with its final `deleted`)."""
+    e = sla.events(sim.world)
+    return e[e.ts <= int(clock.timestamp())].reset_index(drop=True)
+
+
+def _metric_events_json(rows: pd.DataFrame) -> list[dict]:
+    out = []
+    times = iso_z(pd.to_datetime(rows.ts, unit="s", utc=True)).tolist()
+    cols = {
+        c: rows[c].tolist()
+        for c in (
+            "id",
+            "ticket_id",
+            "instance_id",
+            "type",
+            "deleted",
+            "target",
+            "business_hours",
+            "policy_id",
+            "policy_title",
+            "elapsed_calendar_min",
+            "elapsed_business_min",
+        )
+    }
+    for k, time in enumerate(times):
+        kind = cols["type"][k]
+        rec = {
+            "id": int(cols["id"][k]),
+            "ticket_id": int(cols["ticket_id"][k]),
+            "metric": "reply_time",
+            "instance_id": int(cols["instance_id"][k]),
+            "type": kind,
+            "time": time,
+        }
+        if kind == "breach":
+            rec["deleted"] = bool(cols["deleted"][k])
+        elif kind == "apply_sla":
+            target = int(cols["target"][k])
+            rec["sla"] = {
+                "target": target,
+                "target_in_seconds": target * 60,
+                "business_hours": bool(cols["business_hours"][k]),
+                "policy": {
+                    "id": int(cols["policy_id"][k]),
+                    "title": cols["policy_title"][k],
+                    "description": "",
+                },
+            }
+        elif kind == "update_status":
+            rec["status"] = {
+                "calendar": int(cols["elapsed_calendar_min"][k]),
+                "business": int(cols["elapsed_business_min"][k]),
+            }
+        out.append(rec)
+    return out
+
+
 def ground_truth(sim: Simulator) -> dict[str, int]:
     a = _audits(sim)
     return {
@@ -606,6 +667,8 @@ def ground_truth(sim: Simulator) -> dict[str, int]:
         "raw_zendesk.groups": len(_groups(sim)),
         "raw_zendesk.schedules": 1,
         "raw_zendesk.schedule_holidays": len(_holidays(sim)),
+        "raw_zendesk.sla_policies": len(sla.policies(sim.config.start, sim.clock)),
+        "raw_zendesk.ticket_metric_events": len(metric_events_view(sim)),
     }
 
 
@@ -693,8 +756,23 @@ def routes(sim: Simulator) -> list[Route]:
             )
         return JSONResponse({"holidays": _holidays(sim)})
 
+    def ticket_metric_events(request: Request):
+        e = metric_events_view(sim)
+        return _time_export(
+            request,
+            e.ts.to_numpy(),
+            "ticket_metric_events",
+            lambda lo, hi: _metric_events_json(e.iloc[lo:hi]),
+        )
+
+    def sla_policies(request: Request):
+        items = sla.policies(sim.config.start, sim.clock)
+        return JSONResponse({"sla_policies": items, "count": len(items), "next_page": None})
+
     table = {
         "/incremental/tickets/cursor": tickets,
+        "/incremental/ticket_metric_events": ticket_metric_events,
+        "/slas/policies": sla_policies,
         "/incremental/users/cursor": users,
         "/incremental/ticket_events": ticket_events,
         "/incremental/organizations": organizations,

@@ -152,6 +152,25 @@ def test_full_refresh_materialises_every_asset(defs, refreshed):
         finally:
             con.close()
         assert all((data_dir / "published" / "parquet" / f"{m}.parquet").exists() for m in MARTS)
+        # the release carries the run's check results: each as the run evaluated it, every
+        # check on a mart among them (they all run before the publish, which waits for them)
+        con = duckdb.connect(str(snapshot_path()), read_only=True)
+        try:
+            published = {
+                (asset, check): (passed, severity)
+                for asset, check, passed, severity in con.execute(
+                    "select asset, check_name, passed, severity from _check_results"
+                ).fetchall()
+            }
+        finally:
+            con.close()
+    evaluated = {
+        (e.asset_key.to_user_string(), e.check_name): (e.passed, e.severity.value)
+        for e in result.get_asset_check_evaluations()
+    }
+    assert published and set(published.items()) <= set(evaluated.items())
+    on_marts = {k for k in evaluated if k[0].split("/")[-1] in MARTS}
+    assert on_marts and on_marts <= set(published)
 
 
 def test_weekly_rebuild_recomputes_what_incremental_runs_keep(defs, refreshed, tmp_path):
@@ -218,7 +237,7 @@ READER = textwrap.dedent(
             try:
                 tables = [r[0] for r in con.execute(
                     "select table_name from information_schema.tables "
-                    "where table_schema = 'main' and table_name <> '_publish_info'").fetchall()]
+                    "where table_schema = 'main' and not starts_with(table_name, '_')").fetchall()]
                 ids = set()
                 for t in tables:
                     ids |= {r[0] for r in con.execute(f"select distinct _published_run_id from {t}").fetchall()}

@@ -205,7 +205,12 @@ def test_cx_page_shows_the_marts_and_the_segment_filter_changes_them(
         [start, end],
     )
     assert close(shown["CSAT"][0], csat), shown["CSAT"]
-    assert shown["CSAT"][1] == f"{csat_month:%Y-%m}: {csat_n} responses"
+    low, high = snap.one(
+        "select csat_ci_low, csat_ci_high from cx_metrics_monthly where month = ?", [csat_month]
+    )
+    assert shown["CSAT"][1] == (
+        f"{csat_month:%Y-%m}: {csat_n} responses, 95% CI {low:.1f} to {high:.1f}"
+    ), shown["CSAT"]
     nps = snap.one(
         "select month, nps, nps_respondents from cx_metrics_monthly "
         "where month between ? and ? and nps_respondents > 0 order by month desc limit 1",
@@ -377,5 +382,21 @@ def test_health_page_shows_the_publish(page, dashboard_url, published_snapshot, 
         "select table_name from information_schema.tables where table_schema = 'main'"
     ):
         assert rows[name] == f"{snap.one(f'select count(*) from {name}')[0]:,}"
-    assert page.get_by_text("Not in the published snapshot: quarantined rows").count() == 1
+    tables = [table(page, i) for i in range(page.get_by_test_id("stTable").count())]
+    # rows quarantined by reason, as quarantine_summary has them
+    (quarantine,) = [t for t in tables if t and "Reason" in t[0]]
+    expected = {
+        (t, r): n
+        for t, r, n in snap.rows(
+            "select source_table, reason, quarantined_rows from quarantine_summary"
+        )
+    }
+    assert {(r["Raw table"], r["Reason"]): number(r["Rows"]) for r in quarantine} == expected
+    # this release was published outside a Dagster run: no check results, and it says so
+    assert page.get_by_text("This release carries no check results").count() == 1
+    # the won-deal verdicts of data_health, with their record counts as published
+    assert page.get_by_text("Won deals: in the contracts or excluded").count() == 1
+    (health,) = [t for t in tables if t and "verdict" in t[0]]
+    expected = dict(snap.rows("select verdict, records from data_health"))
+    assert {r["verdict"]: int(re.sub(r"[^0-9]", "", r["records"])) for r in health} == expected
     screenshot(page, published_snapshot / "screenshots", "health")

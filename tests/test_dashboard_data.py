@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard import data
-from warehouse.publish import snapshot_path
+from warehouse.publish import CheckResult, publish, snapshot_path
 from warehouse.settings import Settings
 
 
@@ -188,3 +188,61 @@ def test_reads_postgres_published_as_the_bi_role(published_snapshot, pg_dsn, mar
             assert same.all(), (name, column)
     facts = data.cx_from_facts(pg).set_index("month")
     assert facts["csat_responses"].tolist() == pg.cx.set_index("month")["csat_responses"].tolist()
+
+
+def test_months_are_complete_as_the_mart_says_and_carry_their_intervals(marts):
+    """The dashboard's completeness is cx_metrics_monthly.is_complete_month (not its own
+    clock), and the CX frame carries the published 95% intervals, shown as "low to high"."""
+    for _, row in marts.cx.iterrows():
+        assert marts.is_complete(row["month"]) == bool(row["is_complete_month"])
+    start, end = data.default_range(marts)
+    months = data.cx_monthly(marts, data.Filters(start, end))
+    assert list(months["complete"]) == [marts.is_complete(m) for m in months["month"]]
+    answered = months[months["csat_responses"] > 0]
+    assert not answered.empty
+    for _, m in answered.iterrows():
+        low, high = m["csat_ci_low"], m["csat_ci_high"]
+        assert low <= m["csat"] <= high
+        assert data.fmt_interval(low, high) == f"{low:.1f} to {high:.1f}"
+    assert data.fmt_interval(None, 3.0) == "" and data.fmt_interval(float("nan"), 1.0) == ""
+
+
+def test_health_frames_are_the_published_marts(published_snapshot, marts):
+    con = duckdb.connect(str(snapshot_path(Settings(data_dir=published_snapshot))), read_only=True)
+    try:
+        health = con.execute("select count(*), sum(records) from data_health").fetchone()
+        sources = con.execute("select count(*) from source_freshness").fetchone()[0]
+    finally:
+        con.close()
+    assert (len(marts.health), int(marts.health["records"].sum())) == health
+    assert len(marts.freshness) == sources > 0
+
+
+def test_check_results_and_quarantine_summary_reach_the_dashboard(built_warehouse, tmp_path):
+    """A release published with check results: the dashboard reads them as published (the
+    warnings first), and quarantine_summary as the mart has it."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "warehouse.duckdb").symlink_to(built_warehouse / "warehouse.duckdb")
+    settings = Settings(data_dir=data_dir)
+    checks = [
+        CheckResult("raw_zendesk/tickets", "gx_raw_volume", True, "WARN", "volume vs history"),
+        CheckResult("marts/fct_tickets", "unique_fct_tickets_ticket_id", True, "ERROR"),
+        CheckResult("staging/stg_zendesk__tickets", "gx_quarantine_share", False, "WARN", "x"),
+    ]
+    publish(run_id="checks-test", settings=settings, checks=checks)
+    marts = data.load(data.Source(settings))
+    assert [tuple(r) for r in marts.checks.itertuples(index=False)] == [
+        ("staging/stg_zendesk__tickets", "gx_quarantine_share", False, "WARN", "x"),
+        ("marts/fct_tickets", "unique_fct_tickets_ticket_id", True, "ERROR", ""),
+        ("raw_zendesk/tickets", "gx_raw_volume", True, "WARN", "volume vs history"),
+    ]
+    con = duckdb.connect(str(built_warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        expected = con.execute(
+            "select source_table, reason, count(*) from quarantine.quarantine group by all"
+        ).fetchall()
+    finally:
+        con.close()
+    shown = {(t, r): n for t, r, n in marts.quarantine.itertuples(index=False)}
+    assert shown == {(t, r): n for t, r, n in expected} and shown

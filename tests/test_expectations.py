@@ -166,7 +166,7 @@ def empty_mart(data_dir: Path, mart: str = "cx_metrics_monthly") -> None:
 
 def test_an_empty_or_short_mart_fails_its_blocking_volume_suite(data_dir):
     empty_mart(data_dir)
-    sql(data_dir, "delete from marts.xm_link_summary where ex_metric = 'enps'")  # 8 of 12 pairs
+    sql(data_dir, "delete from marts.xm_link_summary where ex_metric = 'enps'")  # 10 of 15 pairs
     results = run_suites(names=["marts.cx_metrics_monthly", "marts.xm_link_summary"])
     assert [r.suite for r in results if r.success] == []
     cx, link = (only(results, f"marts.{m}") for m in ("cx_metrics_monthly", "xm_link_summary"))
@@ -176,9 +176,9 @@ def test_an_empty_or_short_mart_fails_its_blocking_volume_suite(data_dir):
     assert cx_failure.message == (
         "cx_metrics_monthly holds at least 1 row: observed 0 (expected >= 1)"
     )
-    assert link_failure.observed == 8
+    assert link_failure.observed == 10
     assert link_failure.message == (
-        "xm_link_summary holds exactly 12 rows: observed 8 (expected between 12 and 12)"
+        "xm_link_summary holds exactly 15 rows: observed 10 (expected between 15 and 15)"
     )
 
     # the Data Docs index shows this latest (failed) result
@@ -316,6 +316,7 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         for ratio, change, where in [
             ("csat", "csat = csat - 1", "csat >= 1"),
             ("one_touch_rate", "one_touch_rate = null", "tickets_solved > 0"),
+            ("sla_attainment", "sla_attainment = null", "sla_achieved + sla_breached > 0"),
         ]
     ],
     (
@@ -360,6 +361,22 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         "dim_customers_churned_after_customer_since",
         "update marts.dim_customers set churned_date = customer_since_date - 1 where customer_id "
         "= (select min(customer_id) from marts.dim_customers where customer_since_date is not null)",
+    ),
+    # SLAs
+    (
+        "ratio_matches_parts: cx_sla_monthly.attainment",
+        "update marts.cx_sla_monthly set attainment = attainment / 2 where rowid = "
+        f"{_first('marts.cx_sla_monthly', 'attainment > 0', 'month, sla_metric, priority, team')}",
+    ),
+    (
+        "fct_sla_outcomes_decided_rows_have_an_outcome_time",
+        "update marts.fct_sla_outcomes set outcome_at = null where sla_instance_id = "
+        "(select min(sla_instance_id) from marts.fct_sla_outcomes where status = 'achieved')",
+    ),
+    (
+        "sla_cross_check_every_disagreement_has_a_reason",
+        "update marts.sla_cross_check set agrees = false where sla_instance_id = "
+        "(select min(sla_instance_id) from marts.sla_cross_check where agrees)",
     ),
 ]
 

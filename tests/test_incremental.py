@@ -37,6 +37,13 @@ INCREMENTAL_MODELS = (
     ("intermediate", "int_ticket_reply_times", "intermediate/cx"),
     ("intermediate", "int_ticket_business_minutes", "intermediate/cx"),
 )
+# table models built on incremental ones: a full rebuild must give the same rows too
+BUILT_ON_INCREMENTAL = (
+    ("intermediate", "int_sla_instances", "intermediate/cx"),
+    ("marts", "fct_sla_outcomes", "marts/cx"),
+    ("marts", "cx_sla_monthly", "marts/cx"),
+    ("marts", "sla_cross_check", "marts/health"),
+)
 COMPILED_DIR = Path("compiled/experience_warehouse/models")
 
 
@@ -135,11 +142,12 @@ def test_incremental_equals_full_refresh(tmp_path):
 
 
 def _assert_models_equal(incremental: Path, full: Path) -> None:
-    """Every incremental model holds the same rows in both warehouses."""
+    """Every incremental model (and the SLA models built on them) holds the same rows in
+    both warehouses."""
     with duckdb.connect() as con:
         con.execute("attach ? as inc (read_only)", [str(incremental)])
         con.execute("attach ? as full_ (read_only)", [str(full)])
-        for schema, model, _ in INCREMENTAL_MODELS:
+        for schema, model, _ in INCREMENTAL_MODELS + BUILT_ON_INCREMENTAL:
             n_inc, n_full = (
                 con.execute(f"select count(*) from {db}.{schema}.{model}").fetchone()[0]
                 for db in ("inc", "full_")

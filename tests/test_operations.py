@@ -306,9 +306,15 @@ def test_the_ui_shows_the_demo_and_the_daemon_runs_the_schedules(demo_dir, tmp_p
                 900,
             )
             assert post is not None, f"no alert: {hook.posts}"
-            with _instance(demo_dir) as instance:
-                assert instance.get_run_by_id(post["run_id"]).status == dg.DagsterRunStatus.FAILURE
-                last_good = _scheduled(demo_dir, dg.DagsterRunStatus.SUCCESS)[0].run_id
+
+            # the hook posts when the step fails; the run is marked failed once it has ended
+            def run_failed() -> bool:
+                with _instance(demo_dir) as instance:
+                    status = instance.get_run_by_id(post["run_id"]).status
+                return status == dg.DagsterRunStatus.FAILURE
+
+            _wait(run_failed, 300, "the failed run to end as FAILURE")
+            last_good = _scheduled(demo_dir, dg.DagsterRunStatus.SUCCESS)[0].run_id
             assert post["run_id"] in (demo_dir / "run_failures.jsonl").read_text()
             with environ({"XM_DATA_DIR": str(demo_dir)}):
                 assert read_snapshot_run_ids() == {last_good}, "the last good release stays"

@@ -235,7 +235,7 @@ READER = textwrap.dedent(
                 try:
                     tables = [r[0] for r in db.execute(
                         "select table_name from information_schema.tables "
-                        "where table_schema = 'main' and table_name <> '_publish_info'").fetchall()]
+                        "where table_schema = 'main' and not starts_with(table_name, '_')").fetchall()]
                     ids = set()
                     for t in tables:
                         ids |= {r[0] for r in db.execute(f"select distinct _published_run_id from {t}").fetchall()}

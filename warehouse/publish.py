@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -79,20 +80,41 @@ def published_location(settings: Settings | None = None) -> str:
     return str(snapshot_path(settings))
 
 
+CHECKS_TABLE = "_check_results"  # the checks of the publishing run (see CheckResult)
+CHECK_COLUMNS = ("asset", "check_name", "passed", "severity", "description")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check the publishing run evaluated before it published: its asset, name, whether
+    it passed, its severity (ERROR blocks a publish, WARN does not) and what it checks.
+    Published in `_check_results`, so readers of a release see which checks warned."""
+
+    asset: str
+    check_name: str
+    passed: bool
+    severity: str
+    description: str = ""
+
+
 def publish(
-    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+    run_id: str,
+    marts: list[str] | None = None,
+    settings: Settings | None = None,
+    checks: list[CheckResult] | None = None,
 ) -> dict[str, int]:
-    """Publish `marts.*` (all, or those named) the target engine's way. Returns row counts."""
+    """Publish `marts.*` (all, or those named) the target engine's way, with the run's check
+    results beside them (`_check_results`, empty when none are given). Returns row counts."""
     settings = settings or Settings.from_env()
     if settings.target == "postgres":
         from warehouse.publish_postgres import publish_postgres
 
-        return publish_postgres(run_id, marts, settings)
+        return publish_postgres(run_id, marts, settings, checks)
     if settings.target == "spark":
         from warehouse.publish_spark import publish_spark
 
-        return publish_spark(run_id, marts, settings)
-    return publish_duckdb(run_id, marts, settings)
+        return publish_spark(run_id, marts, settings, checks)
+    return publish_duckdb(run_id, marts, settings, checks)
 
 
 def _checkpoint(step: str) -> None:
@@ -104,6 +126,7 @@ def publish_duckdb(
     run_id: str,
     marts: list[str] | None = None,
     settings: Settings | None = None,
+    checks: list[CheckResult] | None = None,
     source: Path | None = None,
 ) -> dict[str, int]:
     """Write `marts.*` from the warehouse (or the DuckDB file `source`: Spark's export) as a
@@ -119,7 +142,7 @@ def publish_duckdb(
     building = out / f"{BUILDING_PREFIX}{name}"
     (building / PARQUET_DIR).mkdir(parents=True)
     _checkpoint("building")
-    counts = _write_release(building, run_id, marts, settings, published_at, source)
+    counts = _write_release(building, run_id, marts, settings, published_at, checks or [], source)
     manifest = {
         "run_id": run_id,
         "release": name,
@@ -153,6 +176,7 @@ def _write_release(
     marts: list[str] | None,
     settings: Settings,
     published_at: dt.datetime,
+    checks: list[CheckResult],
     source: Path | None = None,
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
@@ -191,6 +215,15 @@ def _write_release(
             "create table _publish_info as select ? as run_id, ? as published_at",
             [run_id, published_at],
         )
+        con.execute(
+            f"create table {CHECKS_TABLE} (asset varchar, check_name varchar, passed boolean, "
+            "severity varchar, description varchar)"
+        )
+        if checks:
+            con.executemany(
+                f"insert into {CHECKS_TABLE} values (?, ?, ?, ?, ?)",
+                [[getattr(c, k) for k in CHECK_COLUMNS] for c in checks],
+            )
         con.execute("detach wh")
     finally:
         con.close()
@@ -320,7 +353,8 @@ def read_snapshot_run_ids(settings: Settings | None = None) -> set[str]:
         tables = [
             r[0]
             for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main' and table_name <> '_publish_info'"
+                "select table_name from information_schema.tables where table_schema = 'main' "
+                "and not starts_with(table_name, '_')"
             ).fetchall()
         ]
         ids: set[str] = set()

@@ -25,6 +25,7 @@ import time
 from psycopg2 import errors, sql
 
 from warehouse.connections import pg_connect
+from warehouse.publish import CHECK_COLUMNS, CHECKS_TABLE, CheckResult
 from warehouse.settings import Settings
 
 PUBLISHED = "published"
@@ -68,7 +69,10 @@ def _grant_read(cur, schema: str, role: str) -> None:
 
 
 def publish_postgres(
-    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+    run_id: str,
+    marts: list[str] | None = None,
+    settings: Settings | None = None,
+    checks: list[CheckResult] | None = None,
 ) -> dict[str, int]:
     settings = settings or Settings.from_env()
     con = pg_connect(settings)
@@ -97,6 +101,19 @@ def publish_postgres(
                 sql.SQL("insert into {} values (%s, %s)").format(_ident(NEXT, "_publish_info")),
                 [run_id, dt.datetime.now(dt.UTC)],
             )
+            cur.execute(
+                sql.SQL(
+                    "create table {} (asset text, check_name text, passed boolean, "
+                    "severity text, description text)"
+                ).format(_ident(NEXT, CHECKS_TABLE))
+            )
+            if checks:
+                cur.executemany(
+                    sql.SQL("insert into {} values (%s, %s, %s, %s, %s)").format(
+                        _ident(NEXT, CHECKS_TABLE)
+                    ),
+                    [[getattr(c, k) for k in CHECK_COLUMNS] for c in checks],
+                )
             if _role_exists(cur, settings.bi_role):
                 _grant_read(cur, NEXT, settings.bi_role)
             cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(OLD)))
@@ -236,7 +253,7 @@ def read_published_run_ids(con=None) -> set[str]:
     con = con or pg_connect()
     try:
         with con.cursor() as cur:
-            tables = [t for t in _tables(cur, PUBLISHED) if t != "_publish_info"]
+            tables = [t for t in _tables(cur, PUBLISHED) if not t.startswith("_")]
             if not tables:
                 return set()
             cur.execute(

@@ -97,7 +97,10 @@ def build_scratch(folders: dict[str, Path], path: Path) -> None:
 
 
 def publish_spark(
-    run_id: str, marts: list[str] | None = None, settings: Settings | None = None
+    run_id: str,
+    marts: list[str] | None = None,
+    settings: Settings | None = None,
+    checks: list | None = None,
 ) -> dict[str, int]:
     """Export the marts from Spark and publish them as the DuckDB target does. Row counts."""
     from warehouse.publish import publish_duckdb
@@ -111,7 +114,7 @@ def publish_spark(
     try:
         folders = export_marts(marts, exported, settings)
         build_scratch(folders, scratch)
-        return publish_duckdb(run_id, list(folders), settings, source=scratch)
+        return publish_duckdb(run_id, list(folders), settings, checks, source=scratch)
     finally:
         shutil.rmtree(exported, ignore_errors=True)
         scratch.unlink(missing_ok=True)

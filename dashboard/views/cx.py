@@ -14,6 +14,7 @@ from dashboard.data import (
     cx_monthly,
     fmt_count,
     fmt_hours,
+    fmt_interval,
     fmt_number,
     fmt_rate,
     latest,
@@ -53,7 +54,15 @@ def render(marts: Marts, filters: Filters) -> None:
     mark = incomplete[-1] if incomplete else None
     left, right = st.columns(2)
     left.altair_chart(
-        charts.lines(months, {"nps": "NPS", "csat": "CSAT (%)"}, "NPS and CSAT", "score", mark),
+        charts.lines(
+            months,
+            {"nps": "NPS", "nps_trailing_3m": "NPS, trailing 3 months", "csat": "CSAT (%)"}
+            if "nps_trailing_3m" in months
+            else {"nps": "NPS", "csat": "CSAT (%)"},
+            "NPS and CSAT",
+            "score",
+            mark,
+        ),
         width="stretch",
     )
     right.altair_chart(
@@ -136,11 +145,15 @@ def tiles(months: pd.DataFrame, marts: Marts) -> None:
         if row is None:
             tile(column, name, "n/a", "no answers in the range")
             continue
+        interval = fmt_interval(row.get(f"{score}_ci_low"), row.get(f"{score}_ci_high"), digits)
         tile(
             column,
             name,
             fmt_number(row[score], digits, "%" if score == "csat" else ""),
-            f"{month_label(row['month'], marts)}: {fmt_count(row[n])} {unit}",
+            f"{month_label(row['month'], marts)}: {fmt_count(row[n])} {unit}"
+            + (f", 95% CI {interval}" if interval else ""),
+            "95% interval: adjusted Wald for NPS, Wilson for CSAT, mean ± 1.96 s/√n for CES "
+            "(dbt docs: cx_survey_intervals). Few answers give a wide interval.",
         )
     month = month_label(last["month"], marts)
     created = f"{month}: {fmt_count(last['tickets_created'])} tickets created"
@@ -206,7 +219,14 @@ def month_table(months: pd.DataFrame, marts: Marts) -> pd.DataFrame:
             {
                 "Month": month_label(m["month"], marts),
                 "NPS (respondents)": with_n(fmt_number(m["nps"]), m["nps_respondents"]),
+                "NPS 95% CI": fmt_interval(m.get("nps_ci_low"), m.get("nps_ci_high")),
+                "NPS trailing 3 months (respondents)": (
+                    with_n(fmt_number(m["nps_trailing_3m"]), m["nps_trailing_3m_respondents"])
+                    if "nps_trailing_3m" in m
+                    else ""
+                ),
                 "CSAT (responses)": with_n(fmt_number(m["csat"], 1, "%"), m["csat_responses"]),
+                "CSAT 95% CI": fmt_interval(m.get("csat_ci_low"), m.get("csat_ci_high")),
                 "CES (responses)": with_n(fmt_number(m["ces"], 2), m["ces_responses"]),
                 "First reply business / calendar": (
                     f"{fmt_hours(m['first_reply_median_business_minutes'])} / "

@@ -1,5 +1,6 @@
 """Data health: which snapshot this is (run, publish time), what it holds, how well the
-sources' identities matched; quarantine and check results where the snapshot has them."""
+sources' identities matched, how far each source is loaded, the won deals data health keeps
+out, the rows quarantined by reason and the checks that warned."""
 
 from __future__ import annotations
 
@@ -54,24 +55,74 @@ def render(marts: Marts, filters: Filters) -> None:
         st.caption("Unmatched records by reason (identity_unmatched)")
         st.table(marts.unmatched, hide_index=True)
 
-    st.subheader("Rows quarantined by reason")
-    if marts.quarantine:
-        for name, frame in marts.quarantine.items():
-            st.caption(name)
-            st.table(frame, hide_index=True)
-    else:
-        st.info(
-            "Not in the published snapshot: quarantined rows (every raw row staging rejects, "
-            "with its reason) stay in the warehouse's `quarantine` schema, which this dashboard "
-            "never reads. See the Dagster UI (`make ui`: the dbt tests and Great Expectations "
-            "checks on quarantine shares) or query the warehouse directly."
+    if not marts.freshness.empty:
+        st.subheader("How far each source is loaded (source_freshness)")
+        st.caption(
+            "Each source decides its own states only up to its own horizon: a help-desk "
+            "refresh never moves a customer's status."
         )
-    st.subheader("Checks that warned")
-    st.info(
-        "Not in the published snapshot: check results live in Dagster (asset checks of the "
-        "last run, `make ui`) and in the Great Expectations Data Docs (`xm docs serve`). A "
-        "snapshot is only published when every blocking check passed."
-    )
+        st.table(marts.freshness, hide_index=True)
+    if not marts.health.empty:
+        st.subheader("Won deals: in the contracts or excluded, and why (data_health)")
+        health = marts.health.copy()
+        for column in ("share_of_records", "share_of_amount"):
+            if column in health:
+                health[column] = health[column].map(fmt_rate)
+        st.table(health, hide_index=True)
+
+    st.subheader("Rows quarantined by reason (quarantine_summary)")
+    if marts.quarantine.empty:
+        st.info(
+            "No quarantined rows in this release's data, or a release from before "
+            "quarantine_summary was published."
+        )
+    else:
+        quarantine = marts.quarantine.copy()
+        st.caption(
+            f"{fmt_count(quarantine['quarantined_rows'].sum())} raw rows kept out of the "
+            "metrics by staging, with the reason. The rows themselves (keys, load ids) stay in "
+            "the warehouse's `quarantine` schema, which this dashboard never reads."
+        )
+        quarantine["quarantined_rows"] = quarantine["quarantined_rows"].map(fmt_count)
+        st.table(
+            quarantine.rename(
+                columns={
+                    "source_table": "Raw table",
+                    "reason": "Reason",
+                    "quarantined_rows": "Rows",
+                }
+            ),
+            hide_index=True,
+        )
+
+    st.subheader("Checks that warned (_check_results)")
+    if marts.checks.empty:
+        st.info(
+            "This release carries no check results (published outside a Dagster run). Check "
+            "results live in Dagster (`make ui`) and the Great Expectations Data Docs "
+            "(`xm docs serve`)."
+        )
+    else:
+        warned = marts.checks[~marts.checks["passed"].astype(bool)]
+        st.caption(
+            f"{fmt_count(len(marts.checks))} checks ran before this publish; "
+            f"{fmt_count(len(warned))} warned. A release is only published when every "
+            "blocking (ERROR) check passed, so every check listed here is a warning."
+        )
+        if warned.empty:
+            st.success("No check warned.")
+        else:
+            st.table(
+                warned[["asset", "check_name", "severity", "description"]].rename(
+                    columns={
+                        "asset": "Asset",
+                        "check_name": "Check",
+                        "severity": "Severity",
+                        "description": "What it checks",
+                    }
+                ),
+                hide_index=True,
+            )
 
 
 def _age(delta: dt.timedelta) -> str:

@@ -1,5 +1,6 @@
 """Zendesk Support (API v2): tickets and ticket events from the incremental exports,
-users, organizations, groups, and the business-hours schedule with its holidays."""
+users, organizations, groups, the business-hours schedule with its holidays, and the SLA
+engine's policies and ticket metric events."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _export(
         "cursor_path": cursor,
         "initial_value": INITIAL_EPOCH,
     }
-    if cursor == "updated_at":  # ISO timestamps on the record, epoch seconds on the wire
+    if cursor in ("updated_at", "time"):  # ISO timestamps on the record, epoch on the wire
         incremental |= {"initial_value": "2000-01-01T00:00:00Z", "convert": _iso_to_epoch}
     return {
         "name": data_key if "name" not in extra else extra.pop("name"),
@@ -87,6 +88,25 @@ def zendesk_source(
                 params={"include": "comment_events"},
             ),
             _export("incremental/organizations", "organizations", "updated_at", "next_page", True),
+            # Zendesk's own SLA engine: every metric event (apply_sla, breach, fulfill, ...),
+            # resumed from the last event time; a breach is listed once its time has passed
+            _export(
+                "incremental/ticket_metric_events",
+                "ticket_metric_events",
+                "time",
+                "next_page",
+                False,
+            ),
+            {
+                "name": "sla_policies",
+                "endpoint": {
+                    "path": "slas/policies",
+                    "data_selector": "sla_policies",
+                    "paginator": "single_page",
+                },
+                # the filter's conditions stay one json value (nothing flattens them usefully)
+                "columns": {"filter": {"data_type": "json"}},
+            },
             {
                 "name": "groups",
                 "endpoint": {

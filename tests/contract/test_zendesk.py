@@ -144,6 +144,64 @@ def test_ticket_events_time_export_with_comment_events(served):
     assert plain and all("comment_public" in c and "body" not in c for c in plain)
 
 
+def test_ticket_metric_events_time_export(served):
+    sim, url = served
+    events, pages, last = follow(
+        f"{api(url)}/incremental/ticket_metric_events.json",
+        {"start_time": 0},
+        "ticket_metric_events",
+        "next_page",
+        lambda b: b["end_of_stream"],
+    )
+    ids = {e["id"] for e in events}
+    assert len(ids) == sim.ground_truth()["raw_zendesk.ticket_metric_events"]
+    assert pages > 1 and {"next_page", "end_time", "count"} <= set(last)
+    assert all(e["metric"] == "reply_time" and e["instance_id"] >= 1 for e in events)
+    times = [e["time"] for e in events]
+    assert times == sorted(times), "listed in chronological order"
+    assert max(times) <= sim.clock.strftime("%Y-%m-%dT%H:%M:%SZ"), "nothing ahead of its time"
+    by_type: dict[str, list[dict]] = {}
+    for e in events:
+        by_type.setdefault(e["type"], []).append(e)
+    assert set(by_type) == {"apply_sla", "activate", "breach", "fulfill", "update_status"}
+    # `deleted` on breach events only; `sla` on apply_sla; `status` on update_status
+    assert all(isinstance(e["deleted"], bool) for e in by_type["breach"])
+    assert {e["deleted"] for e in by_type["breach"]} == {True, False}
+    assert not any("deleted" in e for e in by_type["fulfill"])
+    sla = by_type["apply_sla"][0]["sla"]
+    assert set(sla) == {"target", "target_in_seconds", "business_hours", "policy"}
+    assert sla["target_in_seconds"] == 60 * sla["target"] and set(sla["policy"]) >= {"id", "title"}
+    assert all(set(e["status"]) == {"calendar", "business"} for e in by_type["update_status"])
+    # a breach stands only when it came before the fulfilment
+    fulfilled = {(e["ticket_id"], e["instance_id"]): e["time"] for e in by_type["fulfill"]}
+    for b in by_type["breach"]:
+        done = fulfilled.get((b["ticket_id"], b["instance_id"]))
+        if not b["deleted"]:
+            assert done is None or b["time"] < done
+    # resuming from a later start time lists only what happened since
+    later = requests.get(
+        f"{api(url)}/incremental/ticket_metric_events",
+        params={"start_time": last["end_time"] - 86400 * 7},
+        auth=AUTH,
+        timeout=30,
+    ).json()
+    assert 0 < later["count"] < len(ids)
+
+
+def test_sla_policies(served):
+    _, url = served
+    r = requests.get(f"{api(url)}/slas/policies.json", auth=AUTH, timeout=30)
+    body = r.json()
+    assert r.status_code == 200 and set(body) == {"sla_policies", "count", "next_page"}
+    assert body["count"] == len(body["sla_policies"]) == 2 and body["next_page"] is None
+    for p in body["sla_policies"]:
+        assert {"id", "title", "position", "filter", "policy_metrics", "updated_at"} <= set(p)
+        assert set(p["filter"]) == {"all", "any"}
+        for m in p["policy_metrics"]:
+            assert set(m) == {"priority", "metric", "target", "target_in_seconds", "business_hours"}
+    assert [p["position"] for p in body["sla_policies"]] == [1, 2]
+
+
 def test_users_export_includes_deactivated_agents_and_organizations_export(served):
     sim, url = served
     users, _, _ = follow(

@@ -322,6 +322,78 @@ def ticket_metrics_by_month(load: Loader) -> pd.DataFrame:
     )
 
 
+# --------------------------------------------------------------------------- SLAs
+
+
+SLA_PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def sla_outcomes(load: Loader) -> pd.DataFrame:
+    """Per SLA instance of a non-deleted ticket, straight from Zendesk's ticket metric events
+    (DECISIONS.md, "SLAs"): the latest apply_sla's target, the first breach not marked
+    deleted if no later than the fulfilment, the fulfilment; status breached / achieved /
+    paused / active; outcome month; the ticket's priority (low..urgent, else null)."""
+    ev = _latest(load("raw_zendesk.ticket_metric_events"), "id")
+    ev = ev[ev["instance_id"] >= 1].copy()
+    ev["time"] = _utc(ev["time"])
+    ev["sla_metric"] = ev["metric"].where(ev["metric"] != "reply_time", "next_reply_time")
+    ev.loc[(ev["metric"] == "reply_time") & (ev["instance_id"] == 1), "sla_metric"] = (
+        "first_reply_time"
+    )
+    ev.loc[ev["metric"] == "resolution_time", "sla_metric"] = "total_resolution_time"
+    deleted = ev["deleted"].fillna(False).astype(bool) if "deleted" in ev else False
+    key = ["ticket_id", "sla_metric", "instance_id"]
+    applied = ev[ev["type"] == "apply_sla"].sort_values(["time", "id"])
+    out = applied.groupby(key).agg(
+        target_minutes=("sla__target", "last"),
+        policy_id=("sla__policy__id", "last"),
+        applications=("id", "size"),
+    )
+    fulfilled = ev[ev["type"] == "fulfill"].groupby(key)["time"].min().rename("fulfilled_at")
+    breached = (
+        ev[(ev["type"] == "breach") & ~deleted].groupby(key)["time"].min().rename("breached_at")
+    )
+    activated = ev[ev["type"] == "activate"].groupby(key)["time"].max().rename("activated_at")
+    paused = ev[ev["type"] == "pause"].groupby(key)["time"].max().rename("paused_at")
+    out = out.join([fulfilled, breached, activated, paused]).reset_index()
+    is_breached = out["breached_at"].notna() & ~(out["breached_at"] > out["fulfilled_at"])
+    is_paused = out["paused_at"].notna() & ~(out["activated_at"] >= out["paused_at"])
+    out["status"] = "active"
+    out.loc[is_paused, "status"] = "paused"
+    out.loc[out["fulfilled_at"].notna(), "status"] = "achieved"
+    out.loc[is_breached, "status"] = "breached"
+    out["outcome_at"] = out["breached_at"].where(is_breached, out["fulfilled_at"])
+    out.loc[~out["status"].isin(["achieved", "breached"]), "outcome_at"] = pd.NaT
+    out["month"] = utc_month(out["outcome_at"])
+
+    tickets = _latest(load("raw_zendesk.tickets"), "id")
+    tickets = tickets[tickets["status"] != "deleted"]
+    prio = tickets["priority"].astype("string").str.strip().str.lower()
+    prio = prio.where(prio.isin(SLA_PRIORITIES))
+    out = out.merge(
+        pd.DataFrame({"ticket_id": tickets["id"], "priority": prio}), on="ticket_id", how="inner"
+    )
+    return out
+
+
+def sla_attainment_by_month(load: Loader) -> pd.DataFrame:
+    """Achieved, breached and attainment (100 x achieved / decided) per outcome month x SLA
+    metric x priority (teams summed)."""
+    o = sla_outcomes(load)
+    o = o[o["status"].isin(["achieved", "breached"])]
+    g = (
+        o.assign(
+            achieved=(o["status"] == "achieved").astype(int),
+            breached=(o["status"] == "breached").astype(int),
+            priority=o["priority"].fillna("(none)"),
+        )
+        .groupby(["month", "sla_metric", "priority"])[["achieved", "breached"]]
+        .sum()
+    )
+    g["attainment"] = 100.0 * g["achieved"] / (g["achieved"] + g["breached"])
+    return g
+
+
 # --------------------------------------------------------------------------- freshness
 
 

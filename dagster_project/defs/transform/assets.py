@@ -6,8 +6,9 @@ dlt writes alongside a parent (e.g. `ticket_events__child_events`) point at the 
 asset through `meta.dagster.asset_key` in the sources yml. Tests with `severity: error`
 are blocking checks.
 
-The manifest is dbt's: `prepare_if_dev()` parses under `dg dev`; elsewhere run `dbt parse`
-first (`xm` and the test suite do; a deployment does it when it builds its image).
+The manifest is dbt's: `parse_project()` runs `dbt parse` (the venv's dbt, not whatever is on
+PATH: `dagster dev` started by `xm dev` or a test has no venv on PATH) when it is missing or
+older than the project's files; a deployment parses when it builds its image.
 """
 
 import json
@@ -24,12 +25,13 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from warehouse.dbt import parse_project
 from warehouse.failures import explain, one_line
 from warehouse.progress import Progress, report
 from warehouse.settings import DBT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
-dbt_project.prepare_if_dev()
+parse_project()
 
 
 class LayerTranslator(DagsterDbtTranslator):

@@ -1,14 +1,15 @@
 {#- Does employee experience go with customer experience? For every pair of an EX metric
     (engagement, enps, turnover_rate) and a CX metric (csat,
     full_resolution_median_business_minutes, first_reply_median_business_minutes,
-    one_touch_rate): the Pearson correlation over the complete team-months of
+    one_touch_rate, sla_attainment): the Pearson correlation over the complete team-months of
     xm_team_monthly (is_complete_month: a month to date would weigh a partial month like a
     whole one) that are not suppressed and have both values, and their number n. `pearson_r` is null when
-    n < 3 (two points always give +-1) or either metric takes a single value. All twelve pairs are
+    n < 3 (two points always give +-1) or either metric takes a single value. All fifteen pairs are
     always present. -#}
 {%- set ex_metrics = ['engagement', 'enps', 'turnover_rate'] %}
 {%- set cx_metrics = ['csat', 'full_resolution_median_business_minutes',
-                      'first_reply_median_business_minutes', 'one_touch_rate'] %}
+                      'first_reply_median_business_minutes', 'one_touch_rate',
+                      'sla_attainment'] %}
 {%- set metric_pairs = [] %}
 {%- for ex_metric in ex_metrics %}
     {%- for cx_metric in cx_metrics %}

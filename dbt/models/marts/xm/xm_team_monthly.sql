@@ -4,7 +4,9 @@
     with secondary suppression against the department row of ex_metrics_monthly), the team
     rows of int_ex_group_monthly, beside the customer experience of the tickets it solved:
     tickets whose last solve fell in the month and whose team (fct_tickets: the assignee's
-    team when solved) is this team, and the CSAT answers on those tickets. -#}
+    team when solved) is this team, and the CSAT answers on those tickets; and the team's SLA
+    attainment (cx_sla_monthly summed over SLA metrics and priorities: instances decided in
+    the month whose assignee was in the team when the SLA applied). -#}
 {%- set support_department = var('support_department', 'Customer Support') %}
 with
 
@@ -41,6 +43,10 @@ tickets as (
 
 survey_responses as (
     select * from {{ ref('fct_survey_responses') }}
+),
+
+sla_monthly as (
+    select * from {{ ref('cx_sla_monthly') }}
 ),
 
 support_teams as (
@@ -111,6 +117,17 @@ csat as (
     group by solved_tickets.month, solved_tickets.team
 ),
 
+sla_outcomes as (
+    select
+        sla_monthly.month,
+        sla_monthly.team,
+        sum(sla_monthly.achieved) as sla_achieved,
+        sum(sla_monthly.breached) as sla_breached
+    from sla_monthly
+    where sla_monthly.team in (select support_teams.team from support_teams)
+    group by sla_monthly.month, sla_monthly.team
+),
+
 month_teams as (
     select
         team_experience.month,
@@ -152,7 +169,9 @@ joined as (
         coalesce(csat.csat_satisfied, 0) as csat_satisfied,
         ticket_outcomes.full_resolution_median_business_minutes,
         ticket_outcomes.first_reply_median_business_minutes,
-        coalesce(ticket_outcomes.one_touch_tickets, 0) as one_touch_tickets
+        coalesce(ticket_outcomes.one_touch_tickets, 0) as one_touch_tickets,
+        coalesce(sla_outcomes.sla_achieved, 0) as sla_achieved,
+        coalesce(sla_outcomes.sla_breached, 0) as sla_breached
     from month_teams
     inner join months
         on month_teams.month = months.month
@@ -169,6 +188,10 @@ joined as (
         on
             month_teams.month = csat.month
             and month_teams.team = csat.team
+    left join sla_outcomes
+        on
+            month_teams.month = sla_outcomes.month
+            and month_teams.team = sla_outcomes.team
 )
 
 select
@@ -198,5 +221,8 @@ select
     cast(first_reply_median_business_minutes as {{ ex_type_double() }})
         as first_reply_median_business_minutes,
     cast(one_touch_tickets as {{ dbt.type_bigint() }}) as one_touch_tickets,
-    {{ ex_ratio('one_touch_tickets', 'tickets_solved') }} as one_touch_rate
+    {{ ex_ratio('one_touch_tickets', 'tickets_solved') }} as one_touch_rate,
+    cast(sla_achieved as {{ dbt.type_bigint() }}) as sla_achieved,
+    cast(sla_breached as {{ dbt.type_bigint() }}) as sla_breached,
+    {{ ex_ratio('sla_achieved', 'sla_achieved + sla_breached', 100) }} as sla_attainment
 from joined

@@ -1,0 +1,104 @@
+{#- The independent cross-check of Zendesk's SLA engine (DECISIONS.md, "SLAs"): for every
+    decided first-reply SLA instance of fct_sla_outcomes, the outcome recomputed from the
+    project's own figures (fct_tickets: the first public agent reply, or the first solve when
+    there is none, and the business minutes to it from the help desk's schedule, or calendar
+    minutes for a calendar-hour target) against the target the engine applied: breached when
+    the elapsed minutes exceed the target. `agrees` says whether it matches the engine's status; every disagreement carries
+    a `reason`, the first that applies:
+    - 'solved without a public reply': the solve ended the metric and the project has no
+      figure for it (reopened before a reply);
+    - 'target re-applied': the policy or target changed while the instance ran;
+    - 'fulfilment time differs': the engine's fulfilment is not the project's first reply;
+    - 'business minutes differ': the engine's elapsed business minutes and the project's
+      differ by more than a minute (schedule or holiday edits, DST);
+    - 'at the target boundary': both agree on the elapsed time within a minute of the target;
+    - 'unexplained'. -#}
+with
+
+outcomes as (
+    select * from {{ ref('fct_sla_outcomes') }}
+    where
+        sla_metric = 'first_reply_time'
+        and status in ('achieved', 'breached')
+),
+
+tickets as (
+    select * from {{ ref('fct_tickets') }}
+),
+
+compared as (
+    select
+        outcomes.sla_instance_id,
+        outcomes.ticket_id,
+        outcomes.sla_metric,
+        outcomes.outcome_month,
+        outcomes.status as zendesk_status,
+        outcomes.target_minutes,
+        outcomes.is_business_hours,
+        outcomes.is_reapplied,
+        outcomes.fulfilled_at as zendesk_fulfilled_at,
+        outcomes.elapsed_business_minutes as zendesk_business_minutes,
+        tickets.first_reply_at is null as has_no_reply,
+        coalesce(tickets.first_reply_at, tickets.first_solved_at) as recomputed_fulfilled_at,
+        -- no public reply: the solve ends the wait; its minutes are the full resolution's
+        -- when the ticket was solved once (else the project has no figure for it)
+        case
+            when tickets.first_reply_at is not null then tickets.first_reply_business_minutes
+            when tickets.first_solved_at = tickets.last_solved_at
+                then tickets.full_resolution_business_minutes
+        end as first_reply_business_minutes,
+        case
+            when tickets.first_reply_at is not null and outcomes.is_business_hours
+                then tickets.first_reply_business_minutes
+            when tickets.first_reply_at is not null then tickets.first_reply_calendar_minutes
+            when tickets.first_solved_at <> tickets.last_solved_at then null
+            when outcomes.is_business_hours then tickets.full_resolution_business_minutes
+            else tickets.full_resolution_calendar_minutes
+        end as recomputed_elapsed_minutes
+    from outcomes
+    inner join tickets
+        on outcomes.ticket_id = tickets.ticket_id
+),
+
+judged as (
+    select
+        compared.*,
+        case
+            when compared.recomputed_fulfilled_at is null then 'active'
+            when compared.recomputed_elapsed_minutes is null then 'unknown'
+            when compared.recomputed_elapsed_minutes > compared.target_minutes then 'breached'
+            else 'achieved'
+        end as recomputed_status
+    from compared
+)
+
+select
+    cast(sla_instance_id as {{ dbt.type_string() }}) as sla_instance_id,
+    ticket_id,
+    cast(sla_metric as {{ dbt.type_string() }}) as sla_metric,
+    outcome_month,
+    cast(zendesk_status as {{ dbt.type_string() }}) as zendesk_status,
+    cast(recomputed_status as {{ dbt.type_string() }}) as recomputed_status,
+    zendesk_status = recomputed_status as agrees,
+    cast(
+        case
+            when zendesk_status = recomputed_status then null
+            when has_no_reply then 'solved without a public reply'
+            when is_reapplied then 'target re-applied'
+            when zendesk_fulfilled_at is distinct from recomputed_fulfilled_at
+                then 'fulfilment time differs'
+            when
+                is_business_hours
+                and abs(zendesk_business_minutes - first_reply_business_minutes) > 1
+                then 'business minutes differ'
+            when abs(recomputed_elapsed_minutes - target_minutes) <= 1 then 'at the target boundary'
+            else 'unexplained'
+        end as {{ dbt.type_string() }}
+    ) as reason,
+    target_minutes,
+    is_business_hours,
+    zendesk_fulfilled_at,
+    recomputed_fulfilled_at,
+    cast(zendesk_business_minutes as {{ ex_type_double() }}) as zendesk_business_minutes,
+    cast(recomputed_elapsed_minutes as {{ ex_type_double() }}) as recomputed_elapsed_minutes
+from judged
