@@ -247,6 +247,20 @@ def test_cx_page_shows_the_marts_and_the_segment_filter_changes_them(
         assert row["CSAT (responses)"].endswith(f"({n})"), row
         if value is not None:
             assert close(row["CSAT (responses)"], value), row
+        # the intervals and the trailing NPS, as the mart publishes them
+        csat_low, csat_high, nps_low, nps_high, trailing, trailing_n = snap.one(
+            "select csat_ci_low, csat_ci_high, nps_ci_low, nps_ci_high, nps_trailing_3m, "
+            "nps_trailing_3m_respondents from cx_metrics_monthly where month = ?",
+            [month],
+        )
+        for shown_ci, low, high in (
+            (row["CSAT 95% CI"], csat_low, csat_high),
+            (row["NPS 95% CI"], nps_low, nps_high),
+        ):
+            assert shown_ci == ("" if low is None else f"{low:.1f} to {high:.1f}"), row
+        assert row["NPS trailing 3 months (respondents)"].endswith(f"({trailing_n})"), row
+        if trailing is not None:
+            assert close(row["NPS trailing 3 months (respondents)"], trailing), row
     screenshot(page, published_snapshot / "screenshots", "cx")
 
     # the segment filter: CSAT of that segment's customers (facts), churn from cx_segment_monthly
@@ -394,6 +408,12 @@ def test_health_page_shows_the_publish(page, dashboard_url, published_snapshot, 
     assert {(r["Raw table"], r["Reason"]): number(r["Rows"]) for r in quarantine} == expected
     # this release was published outside a Dagster run: no check results, and it says so
     assert page.get_by_text("This release carries no check results").count() == 1
+    # one row per source of source_freshness, its decided-through day as published
+    (freshness,) = [t for t in tables if t and "decided_through_date" in t[0]]
+    expected = dict(
+        snap.rows("select source, cast(decided_through_date as varchar) from source_freshness")
+    )
+    assert {r["source"]: r["decided_through_date"][:10] for r in freshness} == expected
     # the won-deal verdicts of data_health, with their record counts as published
     assert page.get_by_text("Won deals: in the contracts or excluded").count() == 1
     (health,) = [t for t in tables if t and "verdict" in t[0]]
