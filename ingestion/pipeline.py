@@ -187,14 +187,23 @@ def table_rows(dataset: str, settings: Settings) -> dict[str, int]:
     """Rows per table of a raw schema now (empty when the warehouse does not exist yet)."""
     if settings.target == "duckdb" and not settings.warehouse_path.exists():
         return {}
-    tables = [
-        t
-        for (t,) in query(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [dataset],
-            settings=settings,
-        )
-    ]
+    if settings.target == "spark":  # no information_schema: SHOW TABLES (the raw views)
+        from warehouse import spark
+
+        con = spark.connect(settings)
+        try:
+            tables = spark.tables(con, dataset)
+        finally:
+            con.close()
+    else:
+        tables = [
+            t
+            for (t,) in query(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [dataset],
+                settings=settings,
+            )
+        ]
     if not tables:
         return {}
 
@@ -225,8 +234,8 @@ def ingest(
             echo(f"[{source}] " + LoadResult(source, 0, cursors=cursors).describe())
             before = table_rows(vendor.dataset, settings)
             pipeline.run(vendor.source(), loader_file_format=settings.loader_file_format)
+            after_load(source, settings)  # on Spark the load is only seen once registered
             after = table_rows(vendor.dataset, settings)
-            after_load(source, settings)
         except Exception as e:
             raise (explain_failure(source, e) or e) from e
         finally:
