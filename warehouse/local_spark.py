@@ -28,9 +28,11 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 import urllib.request
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -134,6 +136,43 @@ logger.deploy.level = info
 logger.thrift.name = org.apache.spark.sql.hive.thriftserver
 logger.thrift.level = info
 """
+
+
+# Spark 4 no longer ships hive-llap-common, yet Hive's FunctionRegistry (hive-exec 2.3)
+# registers `get_splits`, whose class refers to one interface of it. The Thrift server
+# initialises that registry when closing a session whose thread needs a new metastore handle:
+# the registry then fails with NoClassDefFoundError (the client's close gets an error, which
+# aborts a dbt run) and Hive's "functions registered" flag stays pending, so the next such
+# close waits forever (why Spark's own build added the jar back for its Thrift server tests,
+# SPARK-51041). An empty interface of that name is all the registry needs: the function is
+# never called. Written here as a class file, no JDK compiler needed.
+LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
+
+
+def _empty_interface(name: str) -> bytes:
+    """The class file of `public interface <name> {}` (Java 8 format)."""
+
+    def utf8(text: str) -> bytes:
+        data = text.encode()
+        return b"\x01" + struct.pack(">H", len(data)) + data
+
+    pool = [b"\x07\x00\x02", utf8(name), b"\x07\x00\x04", utf8("java/lang/Object")]
+    return (
+        b"\xca\xfe\xba\xbe"
+        + struct.pack(">HHH", 0, 52, len(pool) + 1)
+        + b"".join(pool)
+        # public abstract interface, this #1, super #3, no interfaces/fields/methods/attributes
+        + struct.pack(">HHHHHHH", 0x0601, 1, 3, 0, 0, 0, 0)
+    )
+
+
+def hive_functions_jar(directory: Path) -> Path:
+    """A jar with the one LLAP interface Hive's function registry needs (see LLAP_SIGNABLE)."""
+    jar = directory / "jars" / "hive-llap-signable.jar"
+    jar.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(jar, "w") as z:
+        z.writestr(LLAP_SIGNABLE + ".class", _empty_interface(LLAP_SIGNABLE))
+    return jar
 
 
 @dataclass
@@ -357,6 +396,9 @@ class LocalSpark:
             "spark.driver.extraJavaOptions": f"{utc} -Dderby.system.home={self.directory}",
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            # every executor is on this host: no task should wait (3 s by default) for a
+            # "more local" one
+            "spark.locality.wait": "0s",
             # instants as Parquet's UTC-adjusted microseconds (not the legacy INT96), so
             # DuckDB reads Spark's files back as timestamptz
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -376,6 +418,8 @@ class LocalSpark:
             self.master_url,
             "--driver-memory",
             self.driver_memory,
+            "--driver-class-path",
+            str(hive_functions_jar(self.directory)),
         ]
         for key, value in conf.items():
             args += ["--conf", f"{key}={value}"]
