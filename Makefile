@@ -31,9 +31,9 @@ test: install
 	$(BIN)/pytest
 
 ## make test-fast: the inner loop, under ~3 minutes: everything but whole-pipeline runs,
-## PostgreSQL and single slow tests (markers in pyproject.toml)
+## PostgreSQL, Spark and single slow tests (markers in pyproject.toml)
 test-fast: install
-	$(BIN)/pytest -m "not e2e and not postgres and not slow"
+	$(BIN)/pytest -m "not e2e and not postgres and not spark and not slow"
 
 ## make bench: scale 1 (minutes; measured in benchmarks/results/summary.md): full refresh per stage, reference points, one-day incremental
 ## refreshes -> benchmarks/results/ (more scales: $(BIN)/python -m benchmarks --scales 0.1 1 5 10)
@@ -63,7 +63,7 @@ ui: install
 ## make lock: re-resolve exact versions (no index URLs recorded)
 lock:
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock
 
 clean:

@@ -95,11 +95,7 @@ def _read_columns(vendor: str):
 
     def read(wh: Warehouse) -> pd.DataFrame:
         # zero rows: only the catalogue is read, whatever the size of the tables
-        cols = wh.frame(
-            "select table_name, column_name from information_schema.columns "
-            "where table_schema = ? order by table_name, ordinal_position",
-            [schema],
-        )
+        cols = wh.catalog(schema)
         names = [f"{t}.{c}" for t, c in zip(cols["table_name"], cols["column_name"], strict=True)]
         return pd.DataFrame(columns=names)
 

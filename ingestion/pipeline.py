@@ -187,14 +187,23 @@ def table_rows(dataset: str, settings: Settings) -> dict[str, int]:
     """Rows per table of a raw schema now (empty when the warehouse does not exist yet)."""
     if settings.target == "duckdb" and not settings.warehouse_path.exists():
         return {}
-    tables = [
-        t
-        for (t,) in query(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [dataset],
-            settings=settings,
-        )
-    ]
+    if settings.target == "spark":  # no information_schema: SHOW TABLES (the raw views)
+        from warehouse import spark
+
+        con = spark.connect(settings)
+        try:
+            tables = spark.tables(con, dataset)
+        finally:
+            con.close()
+    else:
+        tables = [
+            t
+            for (t,) in query(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [dataset],
+                settings=settings,
+            )
+        ]
     if not tables:
         return {}
 
@@ -225,6 +234,7 @@ def ingest(
             echo(f"[{source}] " + LoadResult(source, 0, cursors=cursors).describe())
             before = table_rows(vendor.dataset, settings)
             pipeline.run(vendor.source(), loader_file_format=settings.loader_file_format)
+            after_load(source, settings)  # on Spark the load is only seen once registered
             after = table_rows(vendor.dataset, settings)
         except Exception as e:
             raise (explain_failure(source, e) or e) from e
@@ -248,6 +258,17 @@ def ingest(
             f"({result.new:,} new, {max(result.rows - result.new, 0):,} updated or re-sent)"
         )
     return results
+
+
+def after_load(source: str, settings: Settings | None = None) -> None:
+    """Make a finished load visible to the engine. On Spark the raw tables are Parquet files
+    in the lake: (re)register the vendor's tables in Spark's catalog (new files, new
+    columns; `warehouse/spark.py`). Other engines see a load as soon as dlt commits it."""
+    settings = settings or Settings.from_env()
+    if settings.target == "spark":
+        from warehouse.spark import register_raw
+
+        register_raw([VENDORS[source].dataset], settings)
 
 
 def raw_table_counts(

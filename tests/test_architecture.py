@@ -77,7 +77,8 @@ def test_the_rules_can_fail(tmp_path, monkeypatch):
 
 def _declared() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    extras = project["optional-dependencies"]  # dev, and the spark target's
+    requirements = [*project["dependencies"], *(r for group in extras.values() for r in group)]
     return {Requirement(r).name.lower().replace("_", "-") for r in requirements}
 
 

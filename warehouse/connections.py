@@ -2,7 +2,7 @@
 
 DuckDB allows one writer per file and, while it writes, no other process can even open the
 file read-only: every read here opens its own read-only connection and closes it at once.
-SQL is written once, in DuckDB's dialect; on PostgreSQL it is translated with sqlglot.
+SQL is written once, in DuckDB's dialect; on PostgreSQL and Spark it is translated with sqlglot.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def query(sql: str, params: list | None = None, settings: Settings | None = None
             return pg_fetchall(con, sql, params)
         finally:
             con.close()
+    if settings.target == "spark":
+        from warehouse.spark import query as spark_query
+
+        return spark_query(sql, params, settings)
     import duckdb
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)

@@ -23,7 +23,8 @@ the warehouse file, never on a release, so readers never block the pipeline.
 
 On PostgreSQL (`XM_TARGET=postgres`) the marts are copied into the schema `published_next`
 and swapped in as `published` with two schema renames in one transaction: see
-`publish_postgres`.
+`publish_postgres`. On Spark (`XM_TARGET=spark`) the marts leave the cluster as Parquet and
+become the same snapshot as on DuckDB: see `publish_spark`.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def publish(
         from warehouse.publish_postgres import publish_postgres
 
         return publish_postgres(run_id, marts, settings, checks)
+    if settings.target == "spark":
+        from warehouse.publish_spark import publish_spark
+
+        return publish_spark(run_id, marts, settings, checks)
     return publish_duckdb(run_id, marts, settings, checks)
 
 
@@ -122,8 +127,10 @@ def publish_duckdb(
     marts: list[str] | None = None,
     settings: Settings | None = None,
     checks: list[CheckResult] | None = None,
+    source: Path | None = None,
 ) -> dict[str, int]:
-    """Write `marts.*` from the warehouse as a new release and make it current. Row counts."""
+    """Write `marts.*` from the warehouse (or the DuckDB file `source`: Spark's export) as a
+    new release and make it current. Row counts."""
     settings = settings or Settings.from_env()
     out = settings.published_dir
     (out / RELEASES_DIR).mkdir(parents=True, exist_ok=True)
@@ -135,7 +142,7 @@ def publish_duckdb(
     building = out / f"{BUILDING_PREFIX}{name}"
     (building / PARQUET_DIR).mkdir(parents=True)
     _checkpoint("building")
-    counts = _write_release(building, run_id, marts, settings, published_at, checks or [])
+    counts = _write_release(building, run_id, marts, settings, published_at, checks or [], source)
     manifest = {
         "run_id": run_id,
         "release": name,
@@ -170,6 +177,7 @@ def _write_release(
     settings: Settings,
     published_at: dt.datetime,
     checks: list[CheckResult],
+    source: Path | None = None,
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
     # the storage format every supported client reads: DuckDB 1.x (BI tools embed it) cannot
@@ -180,7 +188,7 @@ def _write_release(
     )
     try:
         # paths are parameters, never spliced into the SQL (a data dir may hold any character)
-        con.execute("attach ? as wh (read_only)", [str(settings.warehouse_path)])
+        con.execute("attach ? as wh (read_only)", [str(source or settings.warehouse_path)])
         available = [
             r[0]
             for r in con.execute(

@@ -13,6 +13,10 @@
   - `duckdb`: the file `$XM_DATA_DIR/warehouse.duckdb`.
   - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
     `PGPASSWORD`, `PGDATABASE`, which dbt's profile, psycopg2 and `psql` read as they are.
+  - `spark`: raw Parquet files in the lake `XM_LAKE_DIR` (default `$XM_DATA_DIR/lake`; a
+    path, relative to the project root like `XM_DATA_DIR`), the models on the Spark SQL
+    (Thrift) endpoint `XM_SPARK_HOST`:`XM_SPARK_PORT` (default 127.0.0.1:10000), which
+    `xm spark start` runs locally on a standalone cluster.
 
 Orchestration (read by the Dagster code location; docs/operations.md):
 - `XM_SCHEDULES` (`off` | `on`, default `off`): whether the schedules and sensors start
@@ -36,7 +40,7 @@ from urllib.parse import quote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt"
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 CX_REFRESH_CRON = "*/30 7-20 * * 1-5"  # America/New_York: the help desk's business hours
 
@@ -55,6 +59,9 @@ class Settings:
     schedules: bool = False  # XM_SCHEDULES: schedules and sensors running when loaded
     cx_refresh_cron: str = CX_REFRESH_CRON  # XM_CX_REFRESH_CRON
     alert_webhook: str | None = None  # XM_ALERT_WEBHOOK: POSTed on every failure
+    lake_dir: Path | None = None  # XM_LAKE_DIR: dlt's raw Parquet (target spark)
+    spark_host: str = "127.0.0.1"  # XM_SPARK_HOST / XM_SPARK_PORT: the Spark SQL endpoint
+    spark_port: int = 10000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +100,15 @@ class Settings:
             raise WarehouseConfigError(
                 f"XM_RELEASE_GRACE_HOURS={grace!r} is not a number of hours >= 0"
             )
+        lake_dir = Path(env.get("XM_LAKE_DIR") or data_dir / "lake").expanduser()
+        if not lake_dir.is_absolute():
+            lake_dir = PROJECT_ROOT / lake_dir
+        try:
+            spark_port = int(env.get("XM_SPARK_PORT") or 10000)
+        except ValueError:
+            raise WarehouseConfigError(
+                f"XM_SPARK_PORT={env.get('XM_SPARK_PORT')!r} is not a port number"
+            ) from None
         return cls(
             data_dir=data_dir.resolve(),
             target=target,
@@ -100,6 +116,9 @@ class Settings:
             bi_role=env.get("XM_BI_ROLE") or "xm_bi",
             release_grace_hours=release_grace_hours,
             **_orchestration(env),
+            lake_dir=lake_dir.resolve(),
+            spark_host=env.get("XM_SPARK_HOST") or "127.0.0.1",
+            spark_port=spark_port,
         )
 
     # ------------------------------------------------------------------ where things live
@@ -144,12 +163,21 @@ class Settings:
         port = pg.get("PGPORT", "5432")
         return f"postgresql://{auth}@{pg['PGHOST']}:{port}/{pg['PGDATABASE']}"
 
+    @property
+    def lake(self) -> Path:
+        """Where dlt writes the raw tables as Parquet (target spark): `<lake>/<dataset>/<table>/`."""
+        return self.lake_dir or self.data_dir / "lake"
+
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt's profile reads, for a dbt subprocess."""
+        spark = {}
+        if self.target == "spark":
+            spark = {"XM_SPARK_HOST": self.spark_host, "XM_SPARK_PORT": str(self.spark_port)}
         return {
             "XM_DATA_DIR": str(self.data_dir),
             "XM_TARGET": self.target,
             **(self.postgres or {}),
+            **spark,
         }
 
     @property
@@ -163,6 +191,10 @@ class Settings:
 
         if self.target == "postgres":
             return dlt.destinations.postgres(credentials=self.postgres_dsn)
+        if self.target == "spark":
+            # plain Parquet files, appended per load (no table format: no merge, see
+            # warehouse/spark.py for how Spark reads them as dlt's merge would have left them)
+            return dlt.destinations.filesystem(bucket_url=self.lake.as_uri())
         return dlt.destinations.duckdb(str(self.warehouse_path))
 
     def where(self) -> str:
@@ -172,6 +204,8 @@ class Settings:
             return (
                 f"PostgreSQL {pg.get('PGHOST')}:{pg.get('PGPORT', '5432')}/{pg.get('PGDATABASE')}"
             )
+        if self.target == "spark":
+            return f"the lake {self.lake} (Spark SQL at {self.spark_host}:{self.spark_port})"
         return str(self.warehouse_path)
 
 

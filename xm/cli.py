@@ -422,6 +422,14 @@ def _fresh_start(settings: Settings) -> None:
             f"quarantine schemas of {settings.where()} (`published` stays)"
         )
         _drop_pipeline_schemas(settings)
+    elif settings.target == "spark":
+        from warehouse.spark import drop_warehouse
+
+        typer.echo(
+            f"      fresh start: dropping the raw tables and models of {settings.where()} "
+            "and its lake (the published release stays)"
+        )
+        drop_warehouse(settings)
     else:
         paths = [
             settings.data_dir / name
@@ -696,6 +704,62 @@ def postgres_setup_bi(
     except WarehouseConfigError as e:
         _fail(str(e))
     typer.echo(f"role {role}: may read schema `published` (and is refused everything else)")
+
+
+spark_app = typer.Typer(
+    help="The Spark target (XM_TARGET=spark; docs/engines.md).", no_args_is_help=True
+)
+app.add_typer(spark_app, name="spark")
+SparkDir = Annotated[
+    str,
+    typer.Option("--dir", help="Where the local cluster keeps its files.", envvar="XM_SPARK_DIR"),
+]
+
+
+@spark_app.command("start")
+def spark_start(
+    directory: SparkDir = "data/spark",
+    port: Annotated[int, typer.Option(help="Spark SQL (Thrift) port on 127.0.0.1.")] = 10000,
+    master_port: Annotated[int, typer.Option(help="Standalone master port.")] = 7077,
+    ui_port: Annotated[int, typer.Option(help="Master web UI port.")] = 8080,
+) -> None:
+    """Start a local Spark standalone cluster for the spark target: a master, two workers and
+    the Spark Thrift server (installs Debian's openjdk-17-jre-headless if there is no Java)."""
+    from pathlib import Path
+
+    from warehouse.local_spark import LocalSpark, LocalSparkError
+
+    running = LocalSpark.load(Path(directory).resolve())
+    if running and running.is_running():
+        typer.echo(f"already running: {running.master_url}")
+        port = running.thrift_port
+    else:
+        cluster = LocalSpark(
+            Path(directory).resolve(),
+            master_port=master_port,
+            master_ui_port=ui_port,
+            thrift_port=port,
+        )
+        try:
+            cluster.start(echo=typer.echo)
+        except LocalSparkError as e:
+            _fail(str(e))
+    typer.echo(f"export XM_TARGET=spark XM_SPARK_HOST=127.0.0.1 XM_SPARK_PORT={port}")
+
+
+@spark_app.command("stop")
+def spark_stop(directory: SparkDir = "data/spark") -> None:
+    """Stop the local cluster started by `xm spark start` (its own processes, by pid)."""
+    from pathlib import Path
+
+    from warehouse.local_spark import LocalSpark
+
+    cluster = LocalSpark.load(Path(directory).resolve())
+    if cluster is None or not cluster.pids:
+        typer.echo("not running")
+        return
+    cluster.stop()
+    typer.echo("stopped")
 
 
 docs_app = typer.Typer(

@@ -9,8 +9,8 @@
         {%- set present = column_name | lower in names -%}
     {%- endif -%}
     {%- if present -%}
-        cast({{ column_name }} as {{ data_type }})
+        cast({{ column_name }} as {{ sql_type(data_type) }})
     {%- else -%}
-        cast(null as {{ data_type }})
+        cast(null as {{ sql_type(data_type) }})
     {%- endif -%}
 {%- endmacro %}

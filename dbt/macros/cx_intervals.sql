@@ -8,9 +8,9 @@
     bound = 100 x ((p - d) -/+ 1.96 x sqrt((p + d - (p - d)^2) / (n + 3))), clipped to
     [-100, 100]. `side`: 'low' or 'high'. -#}
 {% macro cx_nps_interval(promoters, detractors, respondents, side) -%}
-    {%- set n = '(cast(' ~ respondents ~ ' as double precision) + 3.0)' -%}
-    {%- set p = '((cast(' ~ promoters ~ ' as double precision) + 0.75) / ' ~ n ~ ')' -%}
-    {%- set d = '((cast(' ~ detractors ~ ' as double precision) + 0.75) / ' ~ n ~ ')' -%}
+    {%- set n = '(cast(' ~ respondents ~ ' as ' ~ ex_type_double() ~ ') + 3.0)' -%}
+    {%- set p = '((cast(' ~ promoters ~ ' as ' ~ ex_type_double() ~ ') + 0.75) / ' ~ n ~ ')' -%}
+    {%- set d = '((cast(' ~ detractors ~ ' as ' ~ ex_type_double() ~ ') + 0.75) / ' ~ n ~ ')' -%}
     {%- set half = '1.96 * sqrt((' ~ p ~ ' + ' ~ d ~ ' - (' ~ p ~ ' - ' ~ d ~ ') * (' ~ p ~ ' - ' ~ d ~ ')) / ' ~ n ~ ')' -%}
     case
         when {{ respondents }} > 0 then
@@ -25,8 +25,8 @@
 {#- A share on a 100-point scale (CSAT: satisfied / answers): the Wilson score interval,
     100 x (s/n + z^2/2n -/+ z sqrt(s/n (1 - s/n) / n + z^2/4n^2)) / (1 + z^2/n). -#}
 {% macro cx_wilson_interval(successes, n, side) -%}
-    {%- set nn = 'cast(' ~ n ~ ' as double precision)' -%}
-    {%- set p = '(cast(' ~ successes ~ ' as double precision) / ' ~ nn ~ ')' -%}
+    {%- set nn = 'cast(' ~ n ~ ' as ' ~ ex_type_double() ~ ')' -%}
+    {%- set p = '(cast(' ~ successes ~ ' as ' ~ ex_type_double() ~ ') / ' ~ nn ~ ')' -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
     case
         when {{ n }} > 0 then
@@ -40,8 +40,8 @@
 {#- A mean of answers on [lo, hi] (CES, 1-7): mean -/+ 1.96 x sample standard deviation /
     sqrt(n), clipped to the scale; null below 2 answers (no spread to estimate). -#}
 {% macro cx_mean_interval(score_sum, n, stddev, side, lo, hi) -%}
-    {%- set nn = 'cast(' ~ n ~ ' as double precision)' -%}
-    {%- set mean = '(cast(' ~ score_sum ~ ' as double precision) / ' ~ nn ~ ')' -%}
+    {%- set nn = 'cast(' ~ n ~ ' as ' ~ ex_type_double() ~ ')' -%}
+    {%- set mean = '(cast(' ~ score_sum ~ ' as ' ~ ex_type_double() ~ ') / ' ~ nn ~ ')' -%}
     {%- set half = '1.96 * ' ~ stddev ~ ' / sqrt(' ~ nn ~ ')' -%}
     case
         when {{ n }} >= 2 then

@@ -16,3 +16,9 @@
 {% macro postgres__cx_local_to_utc(local_ts, time_zone) -%}
     ({{ local_ts }} at time zone {{ time_zone }})
 {%- endmacro %}
+
+{#- Spark reads the wall clock in the session's time zone (UTC here) as the clock in
+    `time_zone` and returns the instant. -#}
+{% macro spark__cx_local_to_utc(local_ts, time_zone) -%}
+    to_utc_timestamp({{ local_ts }}, {{ time_zone }})
+{%- endmacro %}

@@ -16,3 +16,9 @@
 {% macro postgres__cx_utc_wall_clock(ts) -%}
     ({{ ts }} at time zone 'UTC')
 {%- endmacro %}
+
+{#- Spark: TIMESTAMP_LTZ to TIMESTAMP_NTZ keeps the wall clock of the session's time zone,
+    which the profile and the Thrift server set to UTC. -#}
+{% macro spark__cx_utc_wall_clock(ts) -%}
+    cast({{ ts }} as timestamp_ntz)
+{%- endmacro %}

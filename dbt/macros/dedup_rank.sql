@@ -10,7 +10,7 @@
                 partition by {{ key_columns | join(', ') }}
                 order by
                     {% if order_by %}{{ order_by }}, {% endif -%}
-                    cast(_dlt_load_id as double precision) desc,
+                    cast(_dlt_load_id as {{ ex_type_double() }}) desc,
                     _dlt_id desc
             )
     end

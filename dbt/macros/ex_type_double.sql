@@ -8,3 +8,7 @@
 {% macro default__ex_type_double() -%}
     double precision
 {%- endmacro %}
+
+{% macro spark__ex_type_double() -%}
+    double
+{%- endmacro %}

@@ -3,8 +3,8 @@
     epoch seconds as text, compared as numbers. Only in an incremental run's SQL. `column`
     names the row's load id (qualify it when several relations are joined). -#}
 {% macro loaded_after_this(column='_dlt_load_id') -%}
-    cast({{ column }} as double precision) > (
-        select coalesce(max(cast(_dlt_load_id as double precision)), 0) from {{ this }}
+    cast({{ column }} as {{ ex_type_double() }}) > (
+        select coalesce(max(cast(_dlt_load_id as {{ ex_type_double() }})), 0) from {{ this }}
     )
 {%- endmacro %}
 

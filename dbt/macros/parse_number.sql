@@ -17,3 +17,10 @@
             then cast(trim({{ column }}) as double)
     end
 {%- endmacro %}
+
+{% macro spark__parse_number(column) -%}
+    case
+        when trim({{ column }}) rlike '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+            then cast(trim({{ column }}) as double)
+    end
+{%- endmacro %}

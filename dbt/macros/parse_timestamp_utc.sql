@@ -37,3 +37,15 @@
         else timezone('UTC', try_cast(trim({{ column }}) as timestamp))
     end
 {%- endmacro %}
+
+{#- Spark casts ISO-8601 text with its offset to an instant; text without one is read as a
+    UTC wall clock (to_utc_timestamp), not in the session's time zone. -#}
+{% macro spark__parse_timestamp_utc(column) -%}
+    case
+        when
+            trim({{ column }})
+            rlike '[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[[:space:]]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then try_cast(trim({{ column }}) as timestamp)
+        else to_utc_timestamp(try_cast(trim({{ column }}) as timestamp_ntz), 'UTC')
+    end
+{%- endmacro %}

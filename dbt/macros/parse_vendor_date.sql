@@ -20,3 +20,10 @@
             then try_cast(trim({{ column }}) as date)
     end
 {%- endmacro %}
+
+{% macro spark__parse_vendor_date(column) -%}
+    case
+        when trim({{ column }}) not in ('', '0000-00-00')
+            then try_cast(trim({{ column }}) as date)
+    end
+{%- endmacro %}

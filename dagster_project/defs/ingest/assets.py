@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.pipeline import check_sources, explain_failure, make_pipeline
+from ingestion.pipeline import after_load, check_sources, explain_failure, make_pipeline
 from ingestion.progress import RowCounter
 from ingestion.vendors import VENDORS, Vendor
 from warehouse.settings import Settings
@@ -68,6 +68,7 @@ def _build(vendor: Vendor) -> dg.AssetsDefinition:
                 ),
                 loader_file_format=settings.loader_file_format,
             )
+            after_load(vendor.name, settings)  # Spark: register the new files in its catalog
         except Exception as e:
             explained = explain_failure(vendor.name, e)
             if explained is None:

@@ -13,11 +13,11 @@ MART_KEYS = mart_keys()
 @dg.asset(
     deps=MART_KEYS,
     group_name="publish",
-    kinds={"duckdb", "parquet"} if Settings.from_env().target == "duckdb" else {"postgres"},
+    kinds={"postgres"} if Settings.from_env().target == "postgres" else {"duckdb", "parquet"},
     pool="warehouse",
     description=(
         "The marts BI reads, switched in whole: a release (DuckDB file + Parquet + manifest) "
-        "behind published/current on DuckDB, the `published` schema on PostgreSQL."
+        "behind published/current on DuckDB and Spark, the `published` schema on PostgreSQL."
     ),
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -9,7 +9,7 @@
 -- and holiday edits reach older tickets on a full rebuild (`--full-refresh`).
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',

@@ -72,7 +72,7 @@ ces as (
         month,
         count(*) as ces_responses,
         sum(score) as ces_score_sum,
-        cast(stddev_samp(score) as double precision) as ces_score_stddev
+        cast(stddev_samp(score) as {{ ex_type_double() }}) as ces_score_stddev
     from survey_answers
     where survey_kind = 'ces' and score between 1 and 7
     group by month
@@ -280,15 +280,15 @@ final as (
         cast(nps_detractors as {{ dbt.type_bigint() }}) as nps_detractors,
         cast(
             100.0 * (nps_promoters - nps_detractors) / nullif(nps_respondents, 0)
-            as double precision
+            as {{ ex_type_double() }}
         ) as nps,
         cast(
             {{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'low') }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as nps_ci_low,
         cast(
             {{ cx_nps_interval('nps_promoters', 'nps_detractors', 'nps_respondents', 'high') }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as nps_ci_high,
         cast(nps_trailing_3m_respondents as {{ dbt.type_bigint() }})
             as nps_trailing_3m_respondents,
@@ -298,74 +298,74 @@ final as (
         cast(
             100.0 * (nps_trailing_3m_promoters - nps_trailing_3m_detractors)
             / nullif(nps_trailing_3m_respondents, 0)
-            as double precision
+            as {{ ex_type_double() }}
         ) as nps_trailing_3m,
         cast({{ cx_nps_interval(
             'nps_trailing_3m_promoters',
             'nps_trailing_3m_detractors',
             'nps_trailing_3m_respondents',
             'low'
-        ) }} as double precision) as nps_trailing_3m_ci_low,
+        ) }} as {{ ex_type_double() }}) as nps_trailing_3m_ci_low,
         cast({{ cx_nps_interval(
             'nps_trailing_3m_promoters',
             'nps_trailing_3m_detractors',
             'nps_trailing_3m_respondents',
             'high'
-        ) }} as double precision) as nps_trailing_3m_ci_high,
+        ) }} as {{ ex_type_double() }}) as nps_trailing_3m_ci_high,
         cast(csat_responses as {{ dbt.type_bigint() }}) as csat_responses,
         cast(csat_satisfied as {{ dbt.type_bigint() }}) as csat_satisfied,
-        cast(100.0 * csat_satisfied / nullif(csat_responses, 0) as double precision) as csat,
+        cast(100.0 * csat_satisfied / nullif(csat_responses, 0) as {{ ex_type_double() }}) as csat,
         cast(
             {{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'low') }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as csat_ci_low,
         cast(
             {{ cx_wilson_interval('csat_satisfied', 'csat_responses', 'high') }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as csat_ci_high,
         cast(ces_responses as {{ dbt.type_bigint() }}) as ces_responses,
         cast(ces_score_sum as {{ dbt.type_bigint() }}) as ces_score_sum,
-        cast(1.0 * ces_score_sum / nullif(ces_responses, 0) as double precision) as ces,
+        cast(1.0 * ces_score_sum / nullif(ces_responses, 0) as {{ ex_type_double() }}) as ces,
         cast(
             {{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'low', 1, 7) }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as ces_ci_low,
         cast(
             {{ cx_mean_interval('ces_score_sum', 'ces_responses', 'ces_score_stddev', 'high', 1, 7) }}
-            as double precision
+            as {{ ex_type_double() }}
         ) as ces_ci_high,
         cast(tickets_created as {{ dbt.type_bigint() }}) as tickets_created,
         cast(tickets_with_first_reply as {{ dbt.type_bigint() }}) as tickets_with_first_reply,
-        cast(first_reply_median_calendar_minutes as double precision)
+        cast(first_reply_median_calendar_minutes as {{ ex_type_double() }})
             as first_reply_median_calendar_minutes,
-        cast(first_reply_median_business_minutes as double precision)
+        cast(first_reply_median_business_minutes as {{ ex_type_double() }})
             as first_reply_median_business_minutes,
         cast(tickets_last_solved as {{ dbt.type_bigint() }}) as tickets_last_solved,
-        cast(full_resolution_median_calendar_minutes as double precision)
+        cast(full_resolution_median_calendar_minutes as {{ ex_type_double() }})
             as full_resolution_median_calendar_minutes,
-        cast(full_resolution_median_business_minutes as double precision)
+        cast(full_resolution_median_business_minutes as {{ ex_type_double() }})
             as full_resolution_median_business_minutes,
         cast(tickets_created_now_solved as {{ dbt.type_bigint() }}) as tickets_created_now_solved,
-        cast(1.0 * tickets_created_now_solved / nullif(tickets_created, 0) as double precision)
+        cast(1.0 * tickets_created_now_solved / nullif(tickets_created, 0) as {{ ex_type_double() }})
             as resolution_rate,
         cast(solved_tickets as {{ dbt.type_bigint() }}) as solved_tickets,
         cast(one_touch_tickets as {{ dbt.type_bigint() }}) as one_touch_tickets,
-        cast(1.0 * one_touch_tickets / nullif(solved_tickets, 0) as double precision)
+        cast(1.0 * one_touch_tickets / nullif(solved_tickets, 0) as {{ ex_type_double() }})
             as one_touch_rate,
         cast(reopened_tickets as {{ dbt.type_bigint() }}) as reopened_tickets,
-        cast(1.0 * reopened_tickets / nullif(solved_tickets, 0) as double precision)
+        cast(1.0 * reopened_tickets / nullif(solved_tickets, 0) as {{ ex_type_double() }})
             as reopen_rate,
         cast(customers_start as {{ dbt.type_bigint() }}) as customers_start,
         cast(customers_end as {{ dbt.type_bigint() }}) as customers_end,
         cast(customers_new as {{ dbt.type_bigint() }}) as customers_new,
         cast(customers_churned as {{ dbt.type_bigint() }}) as customers_churned,
-        cast(1.0 * customers_churned / nullif(customers_start, 0) as double precision)
+        cast(1.0 * customers_churned / nullif(customers_start, 0) as {{ ex_type_double() }})
             as churn_rate,
         cast(
-            1.0 * (customers_end - customers_new) / nullif(customers_start, 0) as double precision
+            1.0 * (customers_end - customers_new) / nullif(customers_start, 0) as {{ ex_type_double() }}
         ) as retention_rate,
         cast(excluded_contracts_start as {{ dbt.type_bigint() }}) as excluded_contracts_start,
-        cast(excluded_contract_value_start as double precision) as excluded_contract_value_start
+        cast(excluded_contract_value_start as {{ ex_type_double() }}) as excluded_contract_value_start
     from windowed
 )
 

@@ -123,13 +123,13 @@ final as (
         is_complete_month,
         cast(customers_start as {{ dbt.type_bigint() }}) as customers_start,
         cast(customers_churned as {{ dbt.type_bigint() }}) as customers_churned,
-        cast(churn_rate as double precision) as churn_rate,
+        cast(churn_rate as {{ ex_type_double() }}) as churn_rate,
         cast(trailing_12m_customers_start as {{ dbt.type_bigint() }}) as trailing_12m_customers_start,
         cast(trailing_12m_churned as {{ dbt.type_bigint() }}) as trailing_12m_churned,
-        cast(annual_churn_rate as double precision) as annual_churn_rate,
-        cast(average_annual_contract_value as double precision) as average_annual_contract_value,
-        cast(1.0 / nullif(annual_churn_rate, 0) as double precision) as expected_lifetime_years,
-        cast(average_annual_contract_value / nullif(annual_churn_rate, 0) as double precision)
+        cast(annual_churn_rate as {{ ex_type_double() }}) as annual_churn_rate,
+        cast(average_annual_contract_value as {{ ex_type_double() }}) as average_annual_contract_value,
+        cast(1.0 / nullif(annual_churn_rate, 0) as {{ ex_type_double() }}) as expected_lifetime_years,
+        cast(average_annual_contract_value / nullif(annual_churn_rate, 0) as {{ ex_type_double() }})
             as clv
     from rates
 )

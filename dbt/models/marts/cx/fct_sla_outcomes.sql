@@ -79,9 +79,9 @@ select
         coalesce(
             status_calendar_minutes,
             {{ cx_minutes_between('activated_at', 'fulfilled_at') }}
-        ) as double precision
+        ) as {{ ex_type_double() }}
     ) as elapsed_calendar_minutes,
-    cast(status_business_minutes as double precision) as elapsed_business_minutes,
+    cast(status_business_minutes as {{ ex_type_double() }}) as elapsed_business_minutes,
     cast(assignee_employee_id as {{ dbt.type_string() }}) as assignee_employee_id,
     cast(team as {{ dbt.type_string() }}) as team
 from with_team

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='response_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',

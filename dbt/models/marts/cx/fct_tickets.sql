@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
@@ -207,11 +207,11 @@ final as (
         first_reply_at,
         first_solved_at,
         last_solved_at,
-        cast(first_reply_calendar_minutes as double precision) as first_reply_calendar_minutes,
-        cast(first_reply_business_minutes as double precision) as first_reply_business_minutes,
-        cast(full_resolution_calendar_minutes as double precision)
+        cast(first_reply_calendar_minutes as {{ ex_type_double() }}) as first_reply_calendar_minutes,
+        cast(first_reply_business_minutes as {{ ex_type_double() }}) as first_reply_business_minutes,
+        cast(full_resolution_calendar_minutes as {{ ex_type_double() }})
             as full_resolution_calendar_minutes,
-        cast(full_resolution_business_minutes as double precision)
+        cast(full_resolution_business_minutes as {{ ex_type_double() }})
             as full_resolution_business_minutes,
         cast(count_public_agent_replies as {{ dbt.type_bigint() }}) as count_public_agent_replies,
         cast(count_reopens as {{ dbt.type_bigint() }}) as count_reopens,

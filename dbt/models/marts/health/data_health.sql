@@ -34,8 +34,8 @@ select
     cast(verdicts.verdict as {{ dbt.type_string() }}) as verdict,
     verdicts.is_excluded,
     cast(verdicts.records as {{ dbt.type_bigint() }}) as records,
-    cast(verdicts.amount as double precision) as amount,
-    cast(verdicts.annual_contract_value as double precision) as annual_contract_value,
+    cast(verdicts.amount as {{ ex_type_double() }}) as amount,
+    cast(verdicts.annual_contract_value as {{ ex_type_double() }}) as annual_contract_value,
     {{ ex_ratio('verdicts.records', 'totals.total_records') }} as share_of_records,
     {{ ex_ratio('verdicts.amount', 'totals.total_amount') }} as share_of_amount
 from verdicts

@@ -18,7 +18,7 @@ counted as (
 )
 
 select
-    cast(source_table as varchar) as source_table,
-    cast(reason as varchar) as reason,
+    cast(source_table as {{ sql_type('varchar') }}) as source_table,
+    cast(reason as {{ sql_type('varchar') }}) as reason,
     cast(quarantined_rows as {{ dbt.type_bigint() }}) as quarantined_rows
 from counted

@@ -99,6 +99,6 @@ select
     is_business_hours,
     zendesk_fulfilled_at,
     recomputed_fulfilled_at,
-    cast(zendesk_business_minutes as double precision) as zendesk_business_minutes,
-    cast(recomputed_elapsed_minutes as double precision) as recomputed_elapsed_minutes
+    cast(zendesk_business_minutes as {{ ex_type_double() }}) as zendesk_business_minutes,
+    cast(recomputed_elapsed_minutes as {{ ex_type_double() }}) as recomputed_elapsed_minutes
 from judged

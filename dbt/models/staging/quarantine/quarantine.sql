@@ -18,10 +18,10 @@ with
 quarantined_rows as (
     {%- for base_model, source_table in checked_tables %}
         select
-            cast('{{ source_table }}' as varchar) as source_table,
-            cast(_source_key as varchar) as source_key,
-            cast(_quarantine_reason as varchar) as reason,
-            cast(_dlt_load_id as varchar) as _dlt_load_id
+            cast('{{ source_table }}' as {{ dbt.type_string() }}) as source_table,
+            cast(_source_key as {{ dbt.type_string() }}) as source_key,
+            cast(_quarantine_reason as {{ dbt.type_string() }}) as reason,
+            cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
         from {{ ref(base_model) }}
         where _quarantine_reason is not null and _dedup_rank = 1
         {%- if not loop.last %}

@@ -19,7 +19,7 @@ renamed as (
     select
         ---------- ids
         nullif(trim(deal_id), '') as deal_id,
-        cast(company_id as varchar) as customer_id,
+        cast(company_id as {{ dbt.type_string() }}) as customer_id,
         ---------- metadata
         _dlt_load_id,
         _dlt_id

@@ -24,7 +24,7 @@ associated_deals as (
     select distinct nullif(trim(associations.deal_id), '') as deal_id
     from {{ source('raw_hubspot', 'deal_companies') }} as associations
     inner join {{ ref('stg_hubspot__companies') }} as companies
-        on cast(associations.company_id as varchar) = companies.customer_id
+        on cast(associations.company_id as {{ sql_type('varchar') }}) = companies.customer_id
     where nullif(trim(associations.deal_id), '') is not null
 ),
 

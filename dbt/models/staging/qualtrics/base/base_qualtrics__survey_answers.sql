@@ -31,7 +31,7 @@ answers as (
         scored_questions.question_role,
         scored_questions.scale_min,
         scored_questions.scale_max,
-        responses.response_values ->> scored_questions.question_id as raw_answer,
+        {{ json_text('responses.response_values', 'scored_questions.question_id') }} as raw_answer,
         ---------- timestamps
         responses.recorded_at,
         ---------- metadata

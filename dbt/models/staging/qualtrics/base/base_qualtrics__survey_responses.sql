@@ -24,7 +24,7 @@ renamed as (
         ---------- json
         source.values as response_values,
         ---------- timestamps
-        cast(source.recorded_date as timestamp with time zone) as recorded_at,
+        cast(source.recorded_date as {{ type_timestamp_tz() }}) as recorded_at,
         ---------- metadata
         source._dlt_load_id,
         source._dlt_id
@@ -38,23 +38,23 @@ typed as (
         surveys.survey_kind,
         case
             when surveys.survey_kind = 'csat'
-                then cast({{ parse_number("renamed.response_values ->> 'ticket_id'") }} as bigint)
+                then cast({{ parse_number(json_text('renamed.response_values', "'ticket_id'")) }} as bigint)
         end as ticket_id,
         case
             when surveys.survey_kind = 'nps'
-                then {{ normalize_email("renamed.response_values ->> 'recipientEmail'") }}
+                then {{ normalize_email(json_text('renamed.response_values', "'recipientEmail'")) }}
         end as respondent_email,
         case
             when surveys.survey_kind = 'enps'
-                then nullif(trim(renamed.response_values ->> 'department'), '')
+                then nullif(trim({{ json_text('renamed.response_values', "'department'") }}), '')
         end as department,
         case
             when surveys.survey_kind = 'enps'
-                then nullif(trim(renamed.response_values ->> 'team'), '')
+                then nullif(trim({{ json_text('renamed.response_values', "'team'") }}), '')
         end as team,
         case
             when surveys.survey_kind = 'enps'
-                then nullif(trim(renamed.response_values ->> 'tenure_band'), '')
+                then nullif(trim({{ json_text('renamed.response_values', "'tenure_band'") }}), '')
         end as tenure_band
     from renamed
     left join surveys

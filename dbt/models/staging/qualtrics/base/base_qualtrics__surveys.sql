@@ -19,7 +19,7 @@ renamed as (
         nullif(trim(source.name), '') as survey_name,
         survey_kinds.survey_kind,
         ---------- timestamps
-        cast(source.last_modified as timestamp with time zone) as updated_at,
+        cast(source.last_modified as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         source._dlt_load_id,
         source._dlt_id

@@ -14,7 +14,7 @@ renamed as (
         ---------- booleans
         coalesce(deleted, false) as is_deleted,
         ---------- timestamps
-        cast(updated_at as timestamp with time zone) as updated_at,
+        cast(updated_at as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         _dlt_load_id,
         _dlt_id

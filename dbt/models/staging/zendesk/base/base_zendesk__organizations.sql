@@ -24,8 +24,8 @@ renamed as (
         nullif(trim(source.name), '') as organization_name,
         {{ normalize_domain('domain_names.domain_name') }} as domain,
         ---------- timestamps
-        cast(source.created_at as timestamp with time zone) as created_at,
-        cast(source.updated_at as timestamp with time zone) as updated_at,
+        cast(source.created_at as {{ type_timestamp_tz() }}) as created_at,
+        cast(source.updated_at as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         source._dlt_load_id,
         source._dlt_id

@@ -25,7 +25,7 @@ renamed as (
         nullif(trim(source.time_zone), '') as raw_time_zone,
         coalesce(time_zones.iana_time_zone, iana_time_zones.iana_time_zone) as time_zone,
         ---------- timestamps
-        cast(source.updated_at as timestamp with time zone) as updated_at,
+        cast(source.updated_at as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         source._dlt_load_id,
         source._dlt_id

@@ -17,8 +17,8 @@ renamed as (
         ---------- numerics
         cast(position as integer) as position,
         ---------- timestamps
-        cast(created_at as timestamp with time zone) as created_at,
-        cast(updated_at as timestamp with time zone) as updated_at,
+        cast(created_at as {{ type_timestamp_tz() }}) as created_at,
+        cast(updated_at as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         _dlt_load_id,
         _dlt_id

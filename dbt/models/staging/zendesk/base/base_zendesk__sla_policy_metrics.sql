@@ -32,7 +32,7 @@ renamed as (
         ---------- booleans
         cast(source.business_hours as boolean) as business_hours,
         ---------- timestamps
-        cast(policies.updated_at as timestamp with time zone) as policy_updated_at,
+        cast(policies.updated_at as {{ type_timestamp_tz() }}) as policy_updated_at,
         ---------- metadata
         policies._dlt_load_id,
         source._dlt_id

@@ -13,7 +13,7 @@
     builds.) -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -93,7 +93,7 @@ renamed as (
         ---------- booleans
         case when source.event_type = 'Comment' then source.is_public end as is_public_comment,
         ---------- timestamps
-        cast(coalesce(source.created_at, audits.created_at) as timestamp with time zone) as created_at,
+        cast(coalesce(source.created_at, audits.created_at) as {{ type_timestamp_tz() }}) as created_at,
         ---------- metadata
         audits._dlt_load_id,
         source._dlt_id

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -51,7 +51,7 @@ renamed as (
         ---------- strings
         nullif(trim(via), '') as via,
         ---------- timestamps
-        cast(created_at as timestamp with time zone) as created_at,
+        cast(created_at as {{ type_timestamp_tz() }}) as created_at,
         ---------- metadata
         timestamp as export_cursor,
         _dlt_load_id,

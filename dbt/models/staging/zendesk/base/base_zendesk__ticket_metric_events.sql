@@ -33,7 +33,7 @@ renamed as (
         {{ column_or_null(raw, 'sla__business_hours', 'boolean') }} as sla_business_hours,
         coalesce({{ column_or_null(raw, 'deleted', 'boolean') }}, false) as is_deleted,
         ---------- timestamps
-        cast(time as timestamp with time zone) as event_at,
+        cast(time as {{ type_timestamp_tz() }}) as event_at,
         ---------- metadata
         _dlt_load_id,
         _dlt_id

@@ -20,8 +20,8 @@ renamed as (
         ---------- booleans
         active as is_active,
         ---------- timestamps
-        cast(created_at as timestamp with time zone) as created_at,
-        cast(updated_at as timestamp with time zone) as updated_at,
+        cast(created_at as {{ type_timestamp_tz() }}) as created_at,
+        cast(updated_at as {{ type_timestamp_tz() }}) as updated_at,
         ---------- metadata
         _dlt_load_id,
         _dlt_id
