@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 SUPPRESSED_GREY = "#c8c8c8"
+MAX_LABELLED_ROWS = 20  # a heatmap with more rows has no text marks
 
 
 def _months(frame: pd.DataFrame, column: str = "month") -> pd.DataFrame:
@@ -113,10 +114,19 @@ def heatmap(
         .mark_rect(color=SUPPRESSED_GREY)
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    text = alt.Chart(tidy).mark_text(fontSize=10).encode(x=x, y=y, text="label:N")
-    return (hidden + published + text).properties(
-        title=alt.TitleParams(title, subtitle="S = suppressed (fewer than 5 respondents)")
+    chart = hidden + published
+    # each cell's figure as text, "S" on the suppressed ones; on a large grid (dozens of
+    # teams) a thousand text marks doubled the page's time: there grey alone marks the
+    # suppressed cells and the figures are in the tooltips
+    many = tidy[group].nunique() > MAX_LABELLED_ROWS
+    if not many:
+        chart += alt.Chart(tidy).mark_text(fontSize=10).encode(x=x, y=y, text="label:N")
+    subtitle = (
+        "grey = suppressed (fewer than 5 respondents); hover a cell for its figure"
+        if many
+        else "S = suppressed (fewer than 5 respondents)"
     )
+    return chart.properties(title=alt.TitleParams(title, subtitle=subtitle))
 
 
 def scatter(pairs: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
