@@ -296,20 +296,24 @@ def test_sla_page_shows_cx_sla_monthly_and_the_team_filter(
     timings["sla first paint"] = open_page(page, dashboard_url + "/sla")
     settled(page)
 
-    def expected(team: str | None = None) -> tuple[int, int]:
+    def expected(first, last) -> tuple[int, int]:
         return snap.one(
-            "select sum(achieved), sum(breached) from cx_sla_monthly "
-            "where month between ? and ? and (? is null or team = ?)",
-            [start, end, team, team],
+            "select sum(achieved), sum(breached) from cx_sla_monthly where month between ? and ?",
+            [first, last],
         )
 
-    achieved, breached = expected()
+    achieved, breached = expected(start, end)
     shown = tiles(page)
     assert close(shown["SLA attainment"][0], 100 * achieved / (achieved + breached))
     assert shown["SLA attainment"][1] == (
         f"{start:%Y-%m} to {end:%Y-%m}: {achieved + breached} decided instances"
     )
     assert shown["SLA breaches"][0] == f"{breached:,}"
+    achieved, breached = expected(end, end)  # the range's last month
+    assert close(shown["SLA attainment, last month"][0], 100 * achieved / (achieved + breached))
+    assert shown["SLA attainment, last month"][1] == (
+        f"{end:%Y-%m}: {achieved + breached} decided instances"
+    )
     agree, checked = snap.one(
         "select count(*) filter (where agrees), count(*) from sla_cross_check "
         "where outcome_month between ? and ?",
@@ -330,6 +334,18 @@ def test_sla_page_shows_cx_sla_monthly_and_the_team_filter(
         assert (row["Achieved"], row["Breached"]) == (f"{ok:,}", f"{missed:,}"), row
         if ok + missed:
             assert close(row["Attainment"], 100 * ok / (ok + missed)), row
+    # by support team, summed over the range
+    teams = {r["Team"]: r for r in table(page, 1)}
+    groups = snap.rows(
+        "select coalesce(team, '(no team known)'), sum(achieved), sum(breached) "
+        "from cx_sla_monthly where month between ? and ? group by all",
+        [start, end],
+    )
+    assert len(teams) == len(groups) > 1
+    for team, ok, missed in groups:
+        row = teams[team]
+        assert (row["Achieved"], row["Breached"]) == (f"{ok:,}", f"{missed:,}"), row
+        assert close(row["Attainment"], 100 * ok / (ok + missed)), row
     screenshot(page, published_snapshot / "screenshots", "sla")
 
     # the team filter: that team's instances only
