@@ -34,7 +34,7 @@ VOLUMES: dict[str, tuple[int, int | None, str]] = {
     "xm_link_summary": (15, 15, "one row per EX x CX metric pair: 3 x 5, always"),
     "fct_sla_outcomes": (1, None, "one row per SLA instance"),
     "cx_sla_monthly": (1, None, "one row per month, SLA metric, priority and team"),
-    "sla_cross_check": (1, None, "one row per decided first-reply SLA instance"),
+    "sla_cross_check": (1, None, "one row per decided first-reply or requester-wait SLA instance"),
     "identity_match_rates": (1, None, "one row per identity link"),
     "dim_employees": (1, None, "one row per employee"),
     "dim_customers": (1, None, "one row per HubSpot company"),

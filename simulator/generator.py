@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from simulator import calendar
+from simulator import calendar, sla
 
 HISTORY_START = pd.Timestamp("2024-11-01", tz="UTC")
 COMPANY_DOMAIN = "experience-warehouse.example"  # the simulated employer's own email domain
@@ -35,6 +35,10 @@ REPLY_MEDIAN_MIN = 75.0  # median first reply delay before business-hours push
 REPLY_ENG = 0.15  # reply delay multiplier exp(-REPLY_ENG * engagement)
 RESOLVE_MEDIAN_H = 18.0  # median reply -> solve
 RESOLVE_ENG = 0.35  # resolution multiplier exp(-RESOLVE_ENG * engagement)
+ON_HOLD_SHARE = 0.12  # first replies that put the ticket on hold rather than pending
+AGENT_CREATED_SHARE = 0.3  # phone tickets an agent opens on the caller's behalf
+ESCALATED_SHARE = 0.15  # normal/urgent tickets opened one priority lower, raised before an answer
+ESCALATED_FROM = {"normal": "low", "urgent": "high"}  # within one SLA policy (simulator/sla.py)
 CSAT_BASE, CSAT_ENG, CSAT_SLOW, CSAT_REOPEN = 1.3, 0.6, 0.3, 0.9  # logit of P(4-5)
 REOPEN_BASE, REOPEN_ENG = 0.08, 0.3
 CHURN_BASE, CHURN_DISSAT = 0.08, 1.2  # churn_p = BASE + DISSAT * (dissatisfaction - 0.25)
@@ -839,7 +843,7 @@ class World:
                         "previous_value": None if prev is None else np.broadcast_to(prev, n)[idx],
                         "author_id": None if author is None else np.broadcast_to(author, n)[idx],
                         "public": None if public is None else np.broadcast_to(public, n)[idx],
-                        "body": body,
+                        "body": None if body is None else np.broadcast_to(body, n)[idx],
                     }
                 )
             )
@@ -849,14 +853,44 @@ class World:
         agent = t.assignee_id.to_numpy()
         via = np.vectorize(CHANNEL_VIA.get)(t.channel.to_numpy())
         created = t.created_at
+        # own streams (nothing else drawn moves): phone tickets an agent opens for the caller
+        # (the agent submits the request and writes its first comment), and escalations (the
+        # ticket opens one priority lower and is raised before the first answer)
+        opener = _rng(c.seed, "agent-created")
+        agent_created = (t.channel == "voice").to_numpy() & (opener.random(n) < AGENT_CREATED_SHARE)
+        esc_rng = _rng(c.seed, "escalations")
+        first_answer = t.first_reply_at.fillna(t.solved_at)
+        esc_ts = _secs(created + (first_answer - created) * esc_rng.uniform(0.1, 0.5, n))
+        escalated = (
+            t.priority.isin(list(ESCALATED_FROM)).to_numpy()
+            & (esc_rng.random(n) < ESCALATED_SHARE)
+            & ~agent_created  # raised before any agent comment: no update metric runs yet
+            & (created > sla.edit_at(c.start)).to_numpy()  # one re-application at a time
+            & (esc_ts > created).to_numpy()
+            & (esc_ts < first_answer).to_numpy()
+        )
+        opened_as = np.where(escalated, t.priority.map(ESCALATED_FROM), t.priority)
+        self.tickets["submitter_id"] = np.where(agent_created, agent, req)
+        self.tickets["escalated_at"] = esc_ts.where(escalated)
+        self.tickets["opened_priority"] = opened_as
+        opened_by = np.where(agent_created, agent, req)
         # creation audit
-        add(all_, created, req, via, "Create", "status", "new", seq=0)
-        add(all_, created, req, via, "Create", "priority", t.priority.to_numpy(), seq=1)
-        add(all_, created, req, via, "Create", "group_id", t.group_id.astype(str).to_numpy(), seq=2)
+        add(all_, created, opened_by, via, "Create", "status", "new", seq=0)
+        add(all_, created, opened_by, via, "Create", "priority", opened_as, seq=1)
         add(
             all_,
             created,
-            req,
+            opened_by,
+            via,
+            "Create",
+            "group_id",
+            t.group_id.astype(str).to_numpy(),
+            seq=2,
+        )
+        add(
+            all_,
+            created,
+            opened_by,
             via,
             "Create",
             "assignee_id",
@@ -866,13 +900,24 @@ class World:
         add(
             all_,
             created,
-            req,
+            opened_by,
             via,
             "Comment",
-            author=req,
+            author=opened_by,
             public=True,
-            body="Customer request",
+            body=np.where(agent_created, "Logged from a call", "Customer request"),
             seq=4,
+        )
+        add(
+            escalated,
+            esc_ts,
+            agent,
+            "Web form",
+            "Change",
+            "priority",
+            t.priority.to_numpy(),
+            opened_as,
+            seq=0,
         )
         # internal note before the first public reply
         fr = t.first_reply_at
@@ -900,7 +945,12 @@ class World:
             body="Agent reply",
             seq=0,
         )
-        add(has_reply, fr, agent, "Web form", "Change", "status", "pending", "new", seq=1)
+        # some first replies put the ticket on hold (waiting on a third party) rather than
+        # pending: the requester still waits, the agent's work pauses (the SLA engine's
+        # requester wait and agent work differ there); own stream, so nothing else moves
+        on_hold = _rng(c.seed, "on-hold").random(n) < ON_HOLD_SHARE
+        after_reply = np.where(on_hold, "hold", "pending")
+        add(has_reply, fr, agent, "Web form", "Change", "status", after_reply, "new", seq=1)
         # extra rounds between first reply and solve: customer writes back, agent answers
         extra = t.n_public_replies.to_numpy() - 1
         span = t.solved_at - fr
@@ -919,7 +969,8 @@ class World:
                 body="Customer follow-up",
                 seq=0,
             )
-            add(m, cust_ts, req, via, "Change", "status", "open", "pending", seq=1)
+            prev = after_reply if k == 1 else "pending"
+            add(m, cust_ts, req, via, "Change", "status", "open", prev, seq=1)
             add(
                 m,
                 ag_ts,
@@ -932,7 +983,7 @@ class World:
                 seq=0,
             )
             add(m, ag_ts, agent, "Web form", "Change", "status", "pending", "open", seq=1)
-        prev_solve = np.where(has_reply, "pending", "new")
+        prev_solve = np.where(has_reply, np.where(extra >= 1, "pending", after_reply), "new")
         add(all_, t.solved_at, agent, "Web form", "Change", "status", "solved", prev_solve)
         ro = t.is_reopened.to_numpy()
         add(

@@ -24,6 +24,7 @@ from simulator.server import Simulator, cached_by_clock
 from simulator.wire import JSONResponse, absolute, dirty_mask, epoch, iso_offset, iso_z
 
 MAX_PER_PAGE = 1000
+SCRUBBED_ID_OFFSET = 10**10  # metric events of scrubbed tickets (dirt): ids and tickets apart
 DRIFT_DAYS = 90  # tickets created in the last 90 days before the first clock carry a new field
 
 
@@ -61,7 +62,7 @@ def _ticket_static(sim: Simulator) -> pd.DataFrame:
     created = created.where(
         ~dirty_mask(sim, "zendesk.tickets.offset_ts", n), iso_offset(t.created_at)
     )
-    prio = t.priority.where(~dirty_mask(sim, "zendesk.tickets.unknown_priority", n), "critical")
+    unknown_priority = dirty_mask(sim, "zendesk.tickets.unknown_priority", n)
     org = t.organization_id.astype("Int64").where(
         ~dirty_mask(sim, "zendesk.tickets.missing_org", n)
     )
@@ -70,7 +71,7 @@ def _ticket_static(sim: Simulator) -> pd.DataFrame:
         {
             "id": t.ticket_id,
             "created_at": created,
-            "priority": prio,
+            "unknown_priority": unknown_priority,
             "organization_id": org,
             "has_drift": (t.created_at >= drift_from) & (sim.config.dirty_rate > 0),
         }
@@ -105,10 +106,12 @@ def tickets_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     ev = sim.world.ticket_events
     seen = ev[ev.ts <= clock]
     status = seen[seen.field == "status"].groupby("ticket_idx").value.last()
+    priority = seen[seen.field == "priority"].groupby("ticket_idx").value.last()
     updated = seen.groupby("ticket_idx").ts.max()
     vis = np.flatnonzero((t.created_at <= clock).to_numpy())
     view = pd.DataFrame({"idx": vis})
     view["status"] = status.reindex(vis).to_numpy()
+    view["priority"] = priority.reindex(vis).to_numpy()
     view["updated_at"] = updated.reindex(vis).to_numpy()
     view["gts"] = epoch(view.updated_at)
     view["id"] = t.ticket_id.to_numpy()[vis]
@@ -125,8 +128,8 @@ def _ticket_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[d
     wire = st.iloc[idx].drop(columns="id").add_prefix("wire_").reset_index(drop=True)
     page = pd.concat([t.iloc[idx].reset_index(drop=True), wire], axis=1)
     rows_iter = page.itertuples(index=False)
-    for r, status, upd, gts in zip(
-        rows_iter, rows.status, iso_z(rows.updated_at), rows.gts, strict=True
+    for r, status, priority, upd, gts in zip(
+        rows_iter, rows.status, rows.priority, iso_z(rows.updated_at), rows.gts, strict=True
     ):
         tid = int(r.ticket_id)
         org = r.wire_organization_id
@@ -138,10 +141,10 @@ def _ticket_json(sim: Simulator, request: Request, rows: pd.DataFrame) -> list[d
             "subject": f"{r.product_area.capitalize()} question #{tid}",
             "raw_subject": f"{r.product_area.capitalize()} question #{tid}",
             "description": "Customer request",
-            "priority": r.wire_priority,
+            "priority": "critical" if r.wire_unknown_priority else priority,
             "status": status,
             "requester_id": int(r.requester_id),
-            "submitter_id": int(r.requester_id),
+            "submitter_id": int(r.submitter_id),
             "assignee_id": int(r.assignee_id) or None,
             "organization_id": None if pd.isna(org) else int(org),
             "group_id": int(r.group_id) or None,
@@ -601,8 +604,24 @@ def _holidays(sim: Simulator) -> list[dict]:
 def metric_events_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     """The engine's events whose time has come, in time order (a breach is listed once its
     time has passed, by then with its final `deleted`)."""
-    e = sla.events(sim.world)
+    e = _metric_events_with_dirt(sim)
     return e[e.ts <= int(clock.timestamp())].reset_index(drop=True)
+
+
+@cache
+def _metric_events_with_dirt(sim: Simulator) -> pd.DataFrame:
+    """The engine's events with the wire's dirt (stable across clock moves): some fulfilments
+    come with a copy that belongs to a scrubbed ticket, one permanently deleted, which no
+    ticket export lists any more but whose metric events the export keeps (the warehouse
+    quarantines them as orphans)."""
+    e = sla.events(sim.world)
+    scrubbed = e[
+        dirty_mask(sim, "zendesk.metric_events.scrubbed_ticket", len(e)) & (e.type == "fulfill")
+    ]
+    scrubbed = scrubbed.assign(
+        id=scrubbed.id + SCRUBBED_ID_OFFSET, ticket_id=scrubbed.ticket_id + SCRUBBED_ID_OFFSET
+    )
+    return pd.concat([e, scrubbed]).sort_values(["ts", "id"], ignore_index=True)
 
 
 def _metric_events_json(rows: pd.DataFrame) -> list[dict]:
@@ -622,6 +641,7 @@ def _metric_events_json(rows: pd.DataFrame) -> list[dict]:
             "policy_title",
             "elapsed_calendar_min",
             "elapsed_business_min",
+            "metric",
         )
     }
     for k, time in enumerate(times):
@@ -629,7 +649,7 @@ def _metric_events_json(rows: pd.DataFrame) -> list[dict]:
         rec = {
             "id": int(cols["id"][k]),
             "ticket_id": int(cols["ticket_id"][k]),
-            "metric": "reply_time",
+            "metric": cols["metric"][k],
             "instance_id": int(cols["instance_id"][k]),
             "type": kind,
             "time": time,
@@ -667,7 +687,7 @@ def ground_truth(sim: Simulator) -> dict[str, int]:
         "raw_zendesk.groups": len(_groups(sim)),
         "raw_zendesk.schedules": 1,
         "raw_zendesk.schedule_holidays": len(_holidays(sim)),
-        "raw_zendesk.sla_policies": len(sla.policies(sim.config.start, sim.clock)),
+        "raw_zendesk.sla_policies": len(sla.policies(sim.world, sim.clock)),
         "raw_zendesk.ticket_metric_events": len(metric_events_view(sim)),
     }
 
@@ -766,7 +786,7 @@ def routes(sim: Simulator) -> list[Route]:
         )
 
     def sla_policies(request: Request):
-        items = sla.policies(sim.config.start, sim.clock)
+        items = sla.policies(sim.world, sim.clock)
         return JSONResponse({"sla_policies": items, "count": len(items), "next_page": None})
 
     table = {

@@ -40,6 +40,7 @@ INCREMENTAL_MODELS = (
 # table models built on incremental ones: a full rebuild must give the same rows too
 BUILT_ON_INCREMENTAL = (
     ("intermediate", "int_sla_instances", "intermediate/cx"),
+    ("intermediate", "int_ticket_requester_waits", "intermediate/cx"),
     ("marts", "fct_sla_outcomes", "marts/cx"),
     ("marts", "cx_sla_monthly", "marts/cx"),
     ("marts", "sla_cross_check", "marts/health"),

@@ -464,3 +464,21 @@ def test_zendesk_reference_data_is_normalised(db):
         )
         == inactive_agents
     )
+
+
+def test_sla_metric_events_of_scrubbed_tickets_are_quarantined_as_orphans(db):
+    """The simulator sends some metric events of scrubbed tickets (permanently deleted: no
+    ticket export lists them); they are quarantined as orphans, not staged."""
+    orphans = {
+        str(i)
+        for (i,) in rows(
+            db,
+            "select id from raw_zendesk.ticket_metric_events"
+            " where ticket_id not in (select id from raw_zendesk.tickets)",
+        )
+    }
+    assert orphans
+    reasons = quarantined(db, "raw_zendesk.ticket_metric_events")
+    assert {k: reasons.get(k) for k in orphans} == dict.fromkeys(
+        orphans, "orphan reference: ticket"
+    )

@@ -88,9 +88,9 @@ def render(marts: Marts, filters: Filters) -> None:
             row[3],
             "Cross-check agreement",
             _pct(100 * agree / count) if count else "n/a",
-            f"{span}: {fmt_count(count)} first-reply instances recomputed",
-            "First-reply SLA outcomes recomputed from the project's own reply times and "
-            "business minutes (sla_cross_check), all teams.",
+            f"{span}: {fmt_count(count)} instances recomputed",
+            "First-reply and requester-wait SLA outcomes recomputed from the project's own "
+            "reply times, status history and business minutes (sla_cross_check), all teams.",
         )
 
     st.subheader(f"By SLA metric and priority, {span}")

@@ -156,14 +156,34 @@ def test_ticket_metric_events_time_export(served):
     ids = {e["id"] for e in events}
     assert len(ids) == sim.ground_truth()["raw_zendesk.ticket_metric_events"]
     assert pages > 1 and {"next_page", "end_time", "count"} <= set(last)
-    assert all(e["metric"] == "reply_time" and e["instance_id"] >= 1 for e in events)
+    assert {e["metric"] for e in events} == {
+        "reply_time",
+        "requester_wait_time",
+        "agent_work_time",
+        "periodic_update_time",
+        "pausable_update_time",
+    }
+    assert all(e["instance_id"] >= 1 for e in events)
+    # reply time and periodic update never pause; requester wait and agent work keep instance
+    # 1 through pauses and reopens; pausable update has one instance per agent comment
+    pauses = [e for e in events if e["type"] == "pause"]
+    assert {e["metric"] for e in pauses} == {
+        "requester_wait_time",
+        "agent_work_time",
+        "pausable_update_time",
+    }
+    assert all(e["instance_id"] == 1 for e in pauses if e["metric"] != "pausable_update_time")
+    assert max(e["instance_id"] for e in pauses) > 1
     times = [e["time"] for e in events]
     assert times == sorted(times), "listed in chronological order"
     assert max(times) <= sim.clock.strftime("%Y-%m-%dT%H:%M:%SZ"), "nothing ahead of its time"
     by_type: dict[str, list[dict]] = {}
     for e in events:
         by_type.setdefault(e["type"], []).append(e)
-    assert set(by_type) == {"apply_sla", "activate", "breach", "fulfill", "update_status"}
+    assert set(by_type) == {"apply_sla", "activate", "pause", "breach", "fulfill", "update_status"}
+    assert all(
+        set(e) == {"id", "ticket_id", "metric", "instance_id", "type", "time"} for e in pauses
+    )
     # `deleted` on breach events only; `sla` on apply_sla; `status` on update_status
     assert all(isinstance(e["deleted"], bool) for e in by_type["breach"])
     assert {e["deleted"] for e in by_type["breach"]} == {True, False}
@@ -172,11 +192,16 @@ def test_ticket_metric_events_time_export(served):
     assert set(sla) == {"target", "target_in_seconds", "business_hours", "policy"}
     assert sla["target_in_seconds"] == 60 * sla["target"] and set(sla["policy"]) >= {"id", "title"}
     assert all(set(e["status"]) == {"calendar", "business"} for e in by_type["update_status"])
-    # a breach stands only when it came before the fulfilment
-    fulfilled = {(e["ticket_id"], e["instance_id"]): e["time"] for e in by_type["fulfill"]}
+
+    # a reply-time breach stands only when it came before the fulfilment (a pausable metric
+    # runs again after a reopen, so a breach may stand after its first fulfilment)
+    def key(e):
+        return e["ticket_id"], e["metric"], e["instance_id"]
+
+    fulfilled = {key(e): e["time"] for e in by_type["fulfill"] if e["metric"] == "reply_time"}
     for b in by_type["breach"]:
-        done = fulfilled.get((b["ticket_id"], b["instance_id"]))
-        if not b["deleted"]:
+        done = fulfilled.get(key(b))
+        if not b["deleted"] and b["metric"] == "reply_time":
             assert done is None or b["time"] < done
     # resuming from a later start time lists only what happened since
     later = requests.get(
@@ -193,13 +218,25 @@ def test_sla_policies(served):
     r = requests.get(f"{api(url)}/slas/policies.json", auth=AUTH, timeout=30)
     body = r.json()
     assert r.status_code == 200 and set(body) == {"sla_policies", "count", "next_page"}
-    assert body["count"] == len(body["sla_policies"]) == 2 and body["next_page"] is None
+    assert body["count"] == len(body["sla_policies"]) == 5 and body["next_page"] is None
+    fields = set()
     for p in body["sla_policies"]:
         assert {"id", "title", "position", "filter", "policy_metrics", "updated_at"} <= set(p)
         assert set(p["filter"]) == {"all", "any"}
+        fields |= {c["field"] for c in p["filter"]["all"] + p["filter"]["any"]}
         for m in p["policy_metrics"]:
             assert set(m) == {"priority", "metric", "target", "target_in_seconds", "business_hours"}
-    assert [p["position"] for p in body["sla_policies"]] == [1, 2]
+            assert m["target_in_seconds"] == 60 * m["target"] > 0
+        assert {m["metric"] for m in p["policy_metrics"]} == {
+            "first_reply_time",
+            "next_reply_time",
+            "requester_wait_time",
+            "agent_work_time",
+            "periodic_update_time",
+            "pausable_update_time",
+        }
+    assert [p["position"] for p in body["sla_policies"]] == [1, 2, 3, 4, 5]
+    assert fields == {"type", "priority", "organization_id", "group_id"}
 
 
 def test_users_export_includes_deactivated_agents_and_organizations_export(served):

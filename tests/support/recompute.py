@@ -331,8 +331,8 @@ SLA_PRIORITIES = ("low", "normal", "high", "urgent")
 def sla_outcomes(load: Loader) -> pd.DataFrame:
     """Per SLA instance of a non-deleted ticket, straight from Zendesk's ticket metric events
     (DECISIONS.md, "SLAs"): the latest apply_sla's target, the first breach not marked
-    deleted if no later than the fulfilment, the fulfilment; status breached / achieved /
-    paused / active; outcome month; the ticket's priority (low..urgent, else null)."""
+    deleted if no later than the fulfilment, the fulfilment (the latest of activate / pause /
+    fulfill, if a fulfill); status breached / achieved / paused / active; outcome month; the ticket's priority (low..urgent, else null)."""
     ev = _latest(load("raw_zendesk.ticket_metric_events"), "id")
     ev = ev[ev["instance_id"] >= 1].copy()
     ev["time"] = _utc(ev["time"])
@@ -349,17 +349,21 @@ def sla_outcomes(load: Loader) -> pd.DataFrame:
         policy_id=("sla__policy__id", "last"),
         applications=("id", "size"),
     )
-    fulfilled = ev[ev["type"] == "fulfill"].groupby(key)["time"].min().rename("fulfilled_at")
+    # the latest of activate / pause / fulfill says whether the metric runs, waits or is done
+    state = (
+        ev[ev["type"].isin(["activate", "pause", "fulfill"])]
+        .sort_values(["time", "id"])
+        .groupby(key)[["type", "time"]]
+        .last()
+    )
+    fulfilled = state["time"].where(state["type"] == "fulfill").rename("fulfilled_at")
     breached = (
         ev[(ev["type"] == "breach") & ~deleted].groupby(key)["time"].min().rename("breached_at")
     )
-    activated = ev[ev["type"] == "activate"].groupby(key)["time"].max().rename("activated_at")
-    paused = ev[ev["type"] == "pause"].groupby(key)["time"].max().rename("paused_at")
-    out = out.join([fulfilled, breached, activated, paused]).reset_index()
+    out = out.join([fulfilled, breached, state["type"].rename("state")]).reset_index()
     is_breached = out["breached_at"].notna() & ~(out["breached_at"] > out["fulfilled_at"])
-    is_paused = out["paused_at"].notna() & ~(out["activated_at"] >= out["paused_at"])
     out["status"] = "active"
-    out.loc[is_paused, "status"] = "paused"
+    out.loc[out["state"] == "pause", "status"] = "paused"
     out.loc[out["fulfilled_at"].notna(), "status"] = "achieved"
     out.loc[is_breached, "status"] = "breached"
     out["outcome_at"] = out["breached_at"].where(is_breached, out["fulfilled_at"])

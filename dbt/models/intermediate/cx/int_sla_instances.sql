@@ -10,9 +10,15 @@
     - due_at: the time of the breach the engine scheduled last (highest event id: ids follow
       the order the engine wrote them), deleted or not; null until that breach's time has come
       (the export lists no event ahead of its time).
+    - the state: the latest of the instance's activate, pause and fulfill events (by time,
+      then event id) says whether it runs, is paused or is fulfilled; a pausable metric
+      (requester wait, agent work) is paused in pending (and on-hold) and runs again when the
+      ticket returns to open, and a reopened ticket runs it again after its fulfilment.
+    - fulfilled_at: the time of that latest event if it is a fulfill (null while running or
+      paused again).
     - status: breached if a standing breach came no later than the fulfilment (or there is no
-      fulfilment yet); achieved if fulfilled without one; paused if the last pause is after
-      the last activation; else active. -#}
+      fulfilment now); else achieved if fulfilled; paused if the latest event is a pause; else
+      active. -#}
 with
 
 events as (
@@ -59,15 +65,28 @@ scheduled_breaches as (
     where event_type = 'breach'
 ),
 
+states as (
+    select
+        ticket_id,
+        sla_metric,
+        instance_id,
+        event_type as state_event,
+        event_at as state_at,
+        row_number() over (
+            partition by ticket_id, sla_metric, instance_id
+            order by event_at desc, metric_event_id desc
+        ) as rank_latest
+    from events
+    where event_type in ('activate', 'pause', 'fulfill')
+),
+
 milestones as (
     select
         ticket_id,
         sla_metric,
         instance_id,
         min(case when event_type = 'activate' then event_at end) as activated_at,
-        max(case when event_type = 'activate' then event_at end) as last_activated_at,
         max(case when event_type = 'pause' then event_at end) as last_paused_at,
-        min(case when event_type = 'fulfill' then event_at end) as fulfilled_at,
         min(case when event_type = 'breach' and not is_deleted then event_at end) as breached_at,
         sum(case when event_type = 'breach' and is_deleted then 1 else 0 end) as deleted_breaches,
         max(case when event_type = 'update_status' then status_calendar_minutes end)
@@ -92,22 +111,33 @@ joined as (
         latest_application.event_at as applied_at,
         milestones.activated_at,
         milestones.last_paused_at,
-        milestones.fulfilled_at,
+        states.state_event,
+        case when states.state_event = 'fulfill' then states.state_at end as fulfilled_at,
         case
-            when milestones.breached_at <= coalesce(milestones.fulfilled_at, milestones.breached_at)
+            when
+                milestones.breached_at
+                <= coalesce(
+                    case when states.state_event = 'fulfill' then states.state_at end,
+                    milestones.breached_at
+                )
                 then milestones.breached_at
         end as breached_at,
         scheduled_breaches.event_at as due_at,
         milestones.deleted_breaches,
         milestones.status_calendar_minutes,
-        milestones.status_business_minutes,
-        milestones.last_activated_at
+        milestones.status_business_minutes
     from latest_application
     inner join milestones
         on
             latest_application.ticket_id = milestones.ticket_id
             and latest_application.sla_metric = milestones.sla_metric
             and latest_application.instance_id = milestones.instance_id
+    left join states
+        on
+            latest_application.ticket_id = states.ticket_id
+            and latest_application.sla_metric = states.sla_metric
+            and latest_application.instance_id = states.instance_id
+            and states.rank_latest = 1
     left join scheduled_breaches
         on
             latest_application.ticket_id = scheduled_breaches.ticket_id
@@ -128,6 +158,7 @@ select
     first_applied_at,
     applied_at,
     activated_at,
+    last_paused_at,
     fulfilled_at,
     breached_at,
     due_at,
@@ -138,8 +169,7 @@ select
         case
             when breached_at is not null then 'breached'
             when fulfilled_at is not null then 'achieved'
-            when last_paused_at > coalesce(last_activated_at, last_paused_at) then 'paused'
-            when last_paused_at is not null and last_activated_at is null then 'paused'
+            when state_event = 'pause' then 'paused'
             else 'active'
         end as {{ dbt.type_string() }}
     ) as status

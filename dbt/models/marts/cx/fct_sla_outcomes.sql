@@ -69,6 +69,7 @@ select
     first_applied_at,
     applied_at,
     activated_at,
+    last_paused_at,
     fulfilled_at,
     breached_at,
     due_at,

@@ -1,14 +1,20 @@
 {#- The independent cross-check of Zendesk's SLA engine (DECISIONS.md, "SLAs"): for every
-    decided first-reply SLA instance of fct_sla_outcomes, the outcome recomputed from the
-    project's own figures (fct_tickets: the first public agent reply, or the first solve when
-    there is none, and the business minutes to it from the help desk's schedule, or calendar
-    minutes for a calendar-hour target) against the target the engine applied: breached when
-    the elapsed minutes exceed the target. `agrees` says whether it matches the engine's status; every disagreement carries
-    a `reason`, the first that applies:
-    - 'solved without a public reply': the solve ended the metric and the project has no
-      figure for it (reopened before a reply);
+    decided first-reply SLA instance of fct_sla_outcomes, and every decided requester-wait
+    instance of a ticket whose wait is complete (solved or closed now), the outcome
+    recomputed from the project's own figures against the target the engine applied:
+    breached when the elapsed minutes exceed the target.
+    - first reply (fct_tickets): the first public agent reply, or the first solve when there
+      is none; the business minutes to it from the help desk's schedule, or calendar minutes
+      for a calendar-hour target.
+    - requester wait (int_ticket_requester_waits): the minutes the ticket spent in new, open
+      and on-hold up to its last solve, from its status history.
+    `agrees` says whether it matches the engine's status; every disagreement carries a
+    `reason`, the first that applies:
+    - 'solved without a public reply': the solve ended the first-reply metric and the project
+      has no figure for it (reopened before a reply);
     - 'target re-applied': the policy or target changed while the instance ran;
-    - 'fulfilment time differs': the engine's fulfilment is not the project's first reply;
+    - 'fulfilment time differs': the engine's fulfilment is not the project's (first reply,
+      or last solve);
     - 'business minutes differ': the engine's elapsed business minutes and the project's
       differ by more than a minute (schedule or holiday edits, DST);
     - 'at the target boundary': both agree on the elapsed time within a minute of the target;
@@ -17,16 +23,18 @@ with
 
 outcomes as (
     select * from {{ ref('fct_sla_outcomes') }}
-    where
-        sla_metric = 'first_reply_time'
-        and status in ('achieved', 'breached')
+    where status in ('achieved', 'breached')
 ),
 
 tickets as (
     select * from {{ ref('fct_tickets') }}
 ),
 
-compared as (
+requester_waits as (
+    select * from {{ ref('int_ticket_requester_waits') }}
+),
+
+first_reply as (
     select
         outcomes.sla_instance_id,
         outcomes.ticket_id,
@@ -46,7 +54,7 @@ compared as (
             when tickets.first_reply_at is not null then tickets.first_reply_business_minutes
             when tickets.first_solved_at = tickets.last_solved_at
                 then tickets.full_resolution_business_minutes
-        end as first_reply_business_minutes,
+        end as recomputed_business_minutes,
         case
             when tickets.first_reply_at is not null and outcomes.is_business_hours
                 then tickets.first_reply_business_minutes
@@ -58,6 +66,40 @@ compared as (
     from outcomes
     inner join tickets
         on outcomes.ticket_id = tickets.ticket_id
+    where outcomes.sla_metric = 'first_reply_time'
+),
+
+requester_wait as (
+    select
+        outcomes.sla_instance_id,
+        outcomes.ticket_id,
+        outcomes.sla_metric,
+        outcomes.outcome_month,
+        outcomes.status as zendesk_status,
+        outcomes.target_minutes,
+        outcomes.is_business_hours,
+        outcomes.is_reapplied,
+        outcomes.fulfilled_at as zendesk_fulfilled_at,
+        outcomes.elapsed_business_minutes as zendesk_business_minutes,
+        false as has_no_reply,
+        tickets.last_solved_at as recomputed_fulfilled_at,
+        requester_waits.requester_wait_business_minutes as recomputed_business_minutes,
+        case
+            when outcomes.is_business_hours then requester_waits.requester_wait_business_minutes
+            else requester_waits.requester_wait_calendar_minutes
+        end as recomputed_elapsed_minutes
+    from outcomes
+    inner join tickets
+        on outcomes.ticket_id = tickets.ticket_id
+    inner join requester_waits
+        on outcomes.ticket_id = requester_waits.ticket_id
+    where outcomes.sla_metric = 'requester_wait_time'
+),
+
+compared as (
+    select * from first_reply
+    union all
+    select * from requester_wait
 ),
 
 judged as (
@@ -89,7 +131,7 @@ select
                 then 'fulfilment time differs'
             when
                 is_business_hours
-                and abs(zendesk_business_minutes - first_reply_business_minutes) > 1
+                and abs(zendesk_business_minutes - recomputed_business_minutes) > 1
                 then 'business minutes differ'
             when abs(recomputed_elapsed_minutes - target_minutes) <= 1 then 'at the target boundary'
             else 'unexplained'
