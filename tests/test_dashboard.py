@@ -306,13 +306,13 @@ def test_sla_page_shows_cx_sla_monthly_and_the_team_filter(
     shown = tiles(page)
     assert close(shown["SLA attainment"][0], 100 * achieved / (achieved + breached))
     assert shown["SLA attainment"][1] == (
-        f"{start:%Y-%m} to {end:%Y-%m}: {achieved + breached} decided instances"
+        f"{start:%Y-%m} to {end:%Y-%m}: {achieved + breached:,} decided instances"
     )
     assert shown["SLA breaches"][0] == f"{breached:,}"
     achieved, breached = expected(end, end)  # the range's last month
     assert close(shown["SLA attainment, last month"][0], 100 * achieved / (achieved + breached))
     assert shown["SLA attainment, last month"][1] == (
-        f"{end:%Y-%m}: {achieved + breached} decided instances"
+        f"{end:%Y-%m}: {achieved + breached:,} decided instances"
     )
     agree, checked = snap.one(
         "select count(*) filter (where agrees), count(*) from sla_cross_check "
@@ -322,7 +322,14 @@ def test_sla_page_shows_cx_sla_monthly_and_the_team_filter(
     assert close(shown["Cross-check agreement"][0], 100 * agree / checked)
     # by SLA metric and priority, summed over the range
     rows = {(r["SLA metric"], r["Priority"]): r for r in table(page)}
-    names = {"first_reply_time": "First reply", "next_reply_time": "Next reply"}
+    names = {
+        "first_reply_time": "First reply",
+        "next_reply_time": "Next reply",
+        "requester_wait_time": "Requester wait",
+        "agent_work_time": "Agent work",
+        "periodic_update_time": "Periodic update",
+        "pausable_update_time": "Pausable update",
+    }
     groups = snap.rows(
         "select sla_metric, coalesce(priority, '(none)'), sum(achieved), sum(breached) "
         "from cx_sla_monthly where month between ? and ? group by all",
