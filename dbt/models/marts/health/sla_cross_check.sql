@@ -22,7 +22,18 @@
 with
 
 outcomes as (
-    select * from {{ ref('fct_sla_outcomes') }}
+    select
+        sla_instance_id,
+        ticket_id,
+        sla_metric,
+        outcome_month,
+        status as zendesk_status,
+        target_minutes,
+        is_business_hours,
+        is_reapplied,
+        fulfilled_at as zendesk_fulfilled_at,
+        elapsed_business_minutes as zendesk_business_minutes
+    from {{ ref('fct_sla_outcomes') }}
     where status in ('achieved', 'breached')
 ),
 
@@ -36,16 +47,7 @@ requester_waits as (
 
 first_reply as (
     select
-        outcomes.sla_instance_id,
-        outcomes.ticket_id,
-        outcomes.sla_metric,
-        outcomes.outcome_month,
-        outcomes.status as zendesk_status,
-        outcomes.target_minutes,
-        outcomes.is_business_hours,
-        outcomes.is_reapplied,
-        outcomes.fulfilled_at as zendesk_fulfilled_at,
-        outcomes.elapsed_business_minutes as zendesk_business_minutes,
+        outcomes.*,
         tickets.first_reply_at is null as has_no_reply,
         coalesce(tickets.first_reply_at, tickets.first_solved_at) as recomputed_fulfilled_at,
         -- no public reply: the solve ends the wait; its minutes are the full resolution's
@@ -71,16 +73,7 @@ first_reply as (
 
 requester_wait as (
     select
-        outcomes.sla_instance_id,
-        outcomes.ticket_id,
-        outcomes.sla_metric,
-        outcomes.outcome_month,
-        outcomes.status as zendesk_status,
-        outcomes.target_minutes,
-        outcomes.is_business_hours,
-        outcomes.is_reapplied,
-        outcomes.fulfilled_at as zendesk_fulfilled_at,
-        outcomes.elapsed_business_minutes as zendesk_business_minutes,
+        outcomes.*,
         false as has_no_reply,
         tickets.last_solved_at as recomputed_fulfilled_at,
         requester_waits.requester_wait_business_minutes as recomputed_business_minutes,
