@@ -42,7 +42,8 @@ def lines(
     chart = base.mark_line(point=True).encode(
         x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",.3~r")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        # three entries a row: six SLA metrics would run past a half-width chart
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[
             alt.Tooltip("month:T", format="%Y-%m"),
             alt.Tooltip("series:N", title="series"),
