@@ -45,7 +45,7 @@ CHURN_BASE, CHURN_DISSAT = 0.08, 1.2  # churn_p = BASE + DISSAT * (dissatisfacti
 ONBOARD_DAYS = 90
 ONBOARD_CSAT = 0.6
 ROUGH_ONBOARD_P, ROUGH_ONBOARD_CSAT = 0.3, 1.2
-ONBOARD_CHURN, ONBOARD_DISSAT0 = 1.2, 0.3
+ONBOARD_CHURN, ONBOARD_DISSAT0 = 2.0, 0.3
 # lifecycle stages (HubSpot's internal values, in its forward order)
 LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
              "opportunity", "customer", "evangelist", "other"]  # fmt: skip
@@ -782,7 +782,7 @@ class World:
                     pd.Series(1 - t.p_satisfied[onb].to_numpy()).groupby(tpos[onb]).mean()
                 ).reindex(np.arange(len(cust)))
                 p = p + ONBOARD_CHURN * (d_onb.fillna(ONBOARD_DISSAT0).to_numpy() - ONBOARD_DISSAT0)
-            p = np.clip(p, 0.02, 0.6 if year else 0.8)
+            p = np.clip(p, 0.02, 0.6 if year else 0.9)
             churn = due & (rng.random(len(cust)) < p)
             churn_at.loc[cust.index[churn]] = contract_end[churn].to_numpy()
             alive = due & ~churn
