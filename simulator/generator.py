@@ -798,6 +798,11 @@ class World:
             - pd.to_timedelta(lead, unit="D")
             + pd.to_timedelta(rng.integers(0, 86400, len(deals)), unit="s")
         )
+        # a deal is created in the CRM after its company (the journey's stage order needs it)
+        company_created = comp.created_at.to_numpy()[deals.company_idx.to_numpy()]
+        deals["created_at"] = np.maximum(
+            deals.created_at, pd.Series(company_created + pd.Timedelta(hours=1))
+        )
         deals["close_at"] = deals.contract_start + pd.to_timedelta(
             rng.integers(9 * 3600, 17 * 3600, len(deals)), unit="s"
         )
