@@ -1177,8 +1177,8 @@ class World:
         c, rng = self.config, _rng(self.config.seed, "lifecycle")
         comp, deals, ct = self.companies, self.deals, self.contacts
         hour, day = pd.Timedelta(hours=1), pd.Timedelta(days=1)
-        first = deals[deals.renewal_no == 0].sort_values("created_at").drop_duplicates(
-            "company_idx"
+        first = (
+            deals[deals.renewal_no == 0].sort_values("created_at").drop_duplicates("company_idx")
         )
         first = first.set_index("company_idx")
         n = len(comp)
@@ -1213,7 +1213,9 @@ class World:
                 opp = max(d.created_at, rows[-1][0] + hour)
                 lo = rows[-1][0]
                 if r_mql[i] < 0.8:
-                    follow.append((lo + (opp - lo) / 3, "marketingqualifiedlead", "AUTOMATION_PLATFORM"))
+                    follow.append(
+                        (lo + (opp - lo) / 3, "marketingqualifiedlead", "AUTOMATION_PLATFORM")
+                    )
                 if r_sql[i] < 0.6:
                     follow.append((lo + (opp - lo) * 2 / 3, "salesqualifiedlead", "CRM_UI"))
                 follow.append((opp, "opportunity", "CRM_UI"))
@@ -1228,9 +1230,18 @@ class World:
                     if pd.notna(churn):  # the contract ended unrenewed: a former customer
                         follow.append((churn + 10 * hour, "other", "CRM_UI"))
                 else:  # back to lead: clear the value, then set it
-                    follow += [(close, "", "CRM_UI"), (close + pd.Timedelta(seconds=1), "lead", "CRM_UI")]
+                    follow += [
+                        (close, "", "CRM_UI"),
+                        (close + pd.Timedelta(seconds=1), "lead", "CRM_UI"),
+                    ]
             elif r_never[i] < 0.35:  # a lead that never converts
-                follow.append((created + never_mql_at[i] * day, "marketingqualifiedlead", "AUTOMATION_PLATFORM"))
+                follow.append(
+                    (
+                        created + never_mql_at[i] * day,
+                        "marketingqualifiedlead",
+                        "AUTOMATION_PLATFORM",
+                    )
+                )
             rows = [r for r in rows if not follow or r[0] < follow[0][0]] + follow
             company_rows += [(i, *r) for r in rows]
             milestones[i] = [r for r in follow if r[1] != "evangelist"]
@@ -1264,14 +1275,20 @@ class World:
             ],
             ignore_index=True,
         )
-        hist = hist.sort_values(["object_type", "object_id", "ts"], kind="stable", ignore_index=True)
+        hist = hist.sort_values(
+            ["object_type", "object_id", "ts"], kind="stable", ignore_index=True
+        )
         ui = (hist.source_type == "CRM_UI").to_numpy()
         users = 1_000_100 + rng.integers(0, 25, len(hist))
         hist["updated_by_user_id"] = np.where(ui, users, 0)
         hist["source_id"] = np.where(
-            ui, "userId:" + users.astype(str), np.where(
-                hist.source_type == "FORM", "form:signup", "enrollmentId:" + (7_000_000 + np.arange(len(hist))).astype(str)
-            )
+            ui,
+            "userId:" + users.astype(str),
+            np.where(
+                hist.source_type == "FORM",
+                "form:signup",
+                "enrollmentId:" + (7_000_000 + np.arange(len(hist))).astype(str),
+            ),
         )
         self.lifecycle = hist
 

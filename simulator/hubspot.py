@@ -114,8 +114,10 @@ DESCRIPTIONS = {
     "country": "The country or region in which the company is located.",
     "xm_segment": "Customer size segment (custom property).",
     "lifecyclestage": "The qualification of contacts to sales readiness.",
-    **{name: f"The date and time when the record entered the '{v}' lifecycle stage."
-       for name, v in STAGE_DATES.items()},
+    **{
+        name: f"The date and time when the record entered the '{v}' lifecycle stage."
+        for name, v in STAGE_DATES.items()
+    },
     "hs_lastmodifieddate": "Most recent timestamp of any property update for this object.",
     "hs_csm_sentiment": "The customer success manager's view of the account's health.",
     "createdate": "The date the record was created.",
@@ -300,7 +302,9 @@ def _lifecycle_now(sim: Simulator, object_type: str, ids: pd.Series) -> dict[str
     }
     entered = h.groupby(["object_id", "value"]).timestamp.max()
     for name, value in STAGE_DATES.items():
-        at = entered.xs(value, level="value") if value in entered.index.get_level_values(1) else None
+        at = (
+            entered.xs(value, level="value") if value in entered.index.get_level_values(1) else None
+        )
         col = at.reindex(ids.to_numpy()) if at is not None else pd.Series([None] * len(ids))
         out[name] = _obj(col).to_numpy()
     return out
@@ -453,24 +457,34 @@ def _histories(
         for name in names:
             if name == "lifecyclestage":
                 g = by_id.get(row.id)
-                entries = [] if g is None else [
-                    {
-                        "value": v,
-                        "timestamp": ts,
-                        "sourceType": st,
-                        "sourceId": sid,
-                        **({"updatedByUserId": int(u)} if u is not None else {}),
-                    }
-                    for v, ts, st, sid, u in zip(
-                        g.value, g.timestamp, g.source_type, g.source_id, g.updated_by,
-                        strict=True,
-                    )
-                ][::-1]
+                entries = (
+                    []
+                    if g is None
+                    else [
+                        {
+                            "value": v,
+                            "timestamp": ts,
+                            "sourceType": st,
+                            "sourceId": sid,
+                            **({"updatedByUserId": int(u)} if u is not None else {}),
+                        }
+                        for v, ts, st, sid, u in zip(
+                            g.value,
+                            g.timestamp,
+                            g.source_type,
+                            g.source_id,
+                            g.updated_by,
+                            strict=True,
+                        )
+                    ][::-1]
+                )
             else:
                 value = row.get(name)
-                entries = [] if not isinstance(value, str) else [
-                    {"value": value, "timestamp": row[modified], "sourceType": "CRM_UI"}
-                ]
+                entries = (
+                    []
+                    if not isinstance(value, str)
+                    else [{"value": value, "timestamp": row[modified], "sourceType": "CRM_UI"}]
+                )
             out[k][name] = entries
     return out
 
@@ -741,7 +755,9 @@ def routes(sim: Simulator) -> list[Route]:
         `propertiesWithHistory`; ids that do not exist (yet) are left out."""
         object_type = request.path_params["object_type"]
         started = pd.Timestamp.now(tz="UTC")
-        problem = _unrecognized(body, OBJECT_BATCH_READ_FIELDS, "BatchReadInputSimplePublicObjectId")
+        problem = _unrecognized(
+            body, OBJECT_BATCH_READ_FIELDS, "BatchReadInputSimplePublicObjectId"
+        )
         for item in body.get("inputs") or []:
             problem = problem or _unrecognized(item, {"id"}, "SimplePublicObjectId")
         if problem:
@@ -751,7 +767,10 @@ def routes(sim: Simulator) -> list[Route]:
         inputs, history = body.get("inputs") or [], body.get("propertiesWithHistory") or []
         cap = HISTORY_BATCH_MAX if history else BATCH_MAX
         if len(inputs) > cap:
-            return _bad(f"Batch read is limited to {cap} inputs" + (" with propertiesWithHistory" if history else ""))
+            return _bad(
+                f"Batch read is limited to {cap} inputs"
+                + (" with propertiesWithHistory" if history else "")
+            )
         view = VIEWS[object_type](sim)
         ids = pd.unique(pd.Series([int(i["id"]) for i in inputs], dtype="int64"))
         page = view[view.id.isin(ids)]

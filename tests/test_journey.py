@@ -266,7 +266,10 @@ def test_experience_by_stage_recomputed_from_the_touchpoints(con):
         csat.assign(sat=csat.score >= 4)
         .groupby(["month", "journey_stage"])
         .agg(csat_responses=("sat", "size"), csat_satisfied=("sat", "sum"))
-        .join(created.groupby(["month", "journey_stage"]).size().rename("tickets_created"), how="outer")
+        .join(
+            created.groupby(["month", "journey_stage"]).size().rename("tickets_created"),
+            how="outer",
+        )
         .fillna(0)
         .astype(int)
     )

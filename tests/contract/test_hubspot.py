@@ -474,7 +474,9 @@ def test_object_batch_read_with_history(served):
 
 def test_search_does_not_take_history(served):
     _, url = served
-    body = _since("companies", "1970-01-01T00:00:00Z") | {"propertiesWithHistory": ["lifecyclestage"]}
+    body = _since("companies", "1970-01-01T00:00:00Z") | {
+        "propertiesWithHistory": ["lifecyclestage"]
+    }
     r = _search(url, "companies", body)
     assert r.status_code == 400 and "propertiesWithHistory" in r.json()["message"]
 
@@ -499,5 +501,8 @@ def test_loader_reads_history_only_for_changed_records(warehouse):
     sim.requests.clear()
     second = ingest(["hubspot"], echo=lambda _: None)[0]
     assert 0 < sim.requests[reads] <= -(-changed // 50) + 1
-    assert second.row_counts["contacts_lifecycle_history"] < first.row_counts["contacts_lifecycle_history"]
+    assert (
+        second.row_counts["contacts_lifecycle_history"]
+        < first.row_counts["contacts_lifecycle_history"]
+    )
     _assert_complete(sim, data_dir)

@@ -1148,7 +1148,9 @@ def journey_stage_touchpoints(load: Loader) -> pd.DataFrame:
                 "customer_id": hist["object_id"].astype(str).str.strip(),
                 "occurred_at": _parse_instants(hist["timestamp"]),
                 "activity": hist["value"].map(
-                    lambda v: "lifecycle_stage_cleared" if v.strip() == "" else "lifecycle_stage_entered"
+                    lambda v: (
+                        "lifecycle_stage_cleared" if v.strip() == "" else "lifecycle_stage_entered"
+                    )
                 ),
                 "activity_value": hist["value"].str.strip().str.lower().replace("", None),
             }
@@ -1252,7 +1254,7 @@ def journey_spells(
         ]
         # runs of one stage start spells; a time-limited stage gives way after max_days
         timeline: list[tuple[pd.Timestamp, str, str]] = []  # (at, tie, stage)
-        for k, (at, tid, rule) in enumerate(kept):
+        for at, tid, rule in kept:
             if timeline and timeline[-1][2] == rule.journey_stage:
                 continue
             timeline.append((at, tid, rule.journey_stage))
@@ -1287,7 +1289,9 @@ def journey_spells(
                     "entered_at": at,
                     "exited_at": exited,
                     "is_regression": regression,
-                    "days_in_stage": ((exited if exited is not None else as_of) - at).total_seconds()
+                    "days_in_stage": (
+                        (exited if exited is not None else as_of) - at
+                    ).total_seconds()
                     / 86400,
                 }
             )
@@ -1307,7 +1311,8 @@ def journey_conversion(spells: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFra
     )
     sizes = cohort.value_counts().rename("customers_in_cohort")
     grid = pd.MultiIndex.from_product(
-        [sorted(sizes.index), list(stages["journey_stage"])], names=["cohort_month", "journey_stage"]
+        [sorted(sizes.index), list(stages["journey_stage"])],
+        names=["cohort_month", "journey_stage"],
     )
     out = reached.reindex(grid).reset_index()
     out["customers_reached"] = out["customers_reached"].fillna(0).astype(int)

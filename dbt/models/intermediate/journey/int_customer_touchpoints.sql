@@ -145,7 +145,7 @@ contract_facts as (
         row_number() over (
             partition by contracts.customer_id order by contracts.contract_start_date, contracts.deal_id
         ) as contract_number,
-        exists (
+        exists(
             select 1
             from contracts as later
             where

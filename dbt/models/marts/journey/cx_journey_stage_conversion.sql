@@ -52,8 +52,10 @@ reached as (
         cohorts.cohort_month,
         first_reached.journey_stage,
         count(*) as customers_reached,
-        {{ ex_median(cx_minutes_between('cohorts.journey_started_at', 'first_reached.first_entered_at') ~ ' / 1440.0') }}
-            as median_days_to_stage
+        {{ ex_median(
+            cx_minutes_between('cohorts.journey_started_at', 'first_reached.first_entered_at')
+            ~ ' / 1440.0'
+        ) }} as median_days_to_stage
     from first_reached
     inner join cohorts
         on first_reached.customer_id = cohorts.customer_id

@@ -49,7 +49,7 @@ created as (
         {{ ex_median('first_reply_calendar_minutes') }} as first_reply_median_calendar_minutes,
         {{ ex_median('first_reply_business_minutes') }} as first_reply_median_business_minutes
     from ticket_rows
-    group by 1, 2
+    group by {{ cx_utc_month('created_at') }}, journey_stage
 ),
 
 resolved as (
@@ -61,7 +61,7 @@ resolved as (
         {{ ex_median('full_resolution_business_minutes') }} as full_resolution_median_business_minutes
     from ticket_rows
     where last_solved_at is not null
-    group by 1, 2
+    group by {{ cx_utc_month('last_solved_at') }}, journey_stage
 ),
 
 answers as (
@@ -89,7 +89,7 @@ surveyed as (
         sum(case when activity = 'nps_answered' and score <= 6 then 1 else 0 end) as nps_detractors
     from answers
     where journey_stage is not null
-    group by 1, 2
+    group by month, journey_stage
 ),
 
 breaches as (
@@ -99,17 +99,29 @@ breaches as (
         count(*) as sla_breaches
     from touchpoints
     where activity = 'sla_breached' and journey_stage is not null
-    group by 1, 2
+    group by {{ cx_utc_month('occurred_at') }}, journey_stage
 ),
 
 keys as (
-    select month, journey_stage from created
+    select
+        month,
+        journey_stage
+    from created
     union
-    select month, journey_stage from resolved
+    select
+        month,
+        journey_stage
+    from resolved
     union
-    select month, journey_stage from surveyed
+    select
+        month,
+        journey_stage
+    from surveyed
     union
-    select month, journey_stage from breaches
+    select
+        month,
+        journey_stage
+    from breaches
 ),
 
 in_stage as (
@@ -123,7 +135,7 @@ in_stage as (
             keys.journey_stage = spells.journey_stage
             and {{ cx_utc_date('spells.entered_at') }} < {{ dbt.dateadd('month', 1, 'keys.month') }}
             and (spells.exited_at is null or {{ cx_utc_date('spells.exited_at') }} >= keys.month)
-    group by 1, 2
+    group by keys.month, keys.journey_stage
 ),
 
 final as (

@@ -44,8 +44,8 @@ onboarding_tickets as (
         on
             first_contracts.customer_id = touchpoints.customer_id
             and touchpoints.activity = 'ticket_created'
-            and touchpoints.occurred_at >= first_contracts.onboarding_started_at
-            and touchpoints.occurred_at < first_contracts.onboarding_ended_at
+            and first_contracts.onboarding_started_at <= touchpoints.occurred_at
+            and first_contracts.onboarding_ended_at > touchpoints.occurred_at
 ),
 
 ticket_counts as (
@@ -78,8 +78,8 @@ breaches as (
         on
             first_contracts.customer_id = touchpoints.customer_id
             and touchpoints.activity = 'sla_breached'
-            and touchpoints.occurred_at >= first_contracts.onboarding_started_at
-            and touchpoints.occurred_at < first_contracts.onboarding_ended_at
+            and first_contracts.onboarding_started_at <= touchpoints.occurred_at
+            and first_contracts.onboarding_ended_at > touchpoints.occurred_at
     group by first_contracts.customer_id
 ),
 

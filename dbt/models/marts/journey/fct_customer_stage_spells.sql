@@ -81,8 +81,8 @@ changes as (
     from (
         select
             stage_events.*,
-            lag(journey_stage) over (
-                partition by customer_id order by occurred_at, touchpoint_id
+            lag(stage_events.journey_stage) over (
+                partition by stage_events.customer_id order by stage_events.occurred_at, stage_events.touchpoint_id
             ) as previous_stage
         from stage_events
     ) as sequenced
@@ -92,8 +92,8 @@ changes as (
 bounded as (
     select
         changes.*,
-        lead(occurred_at) over (
-            partition by customer_id order by occurred_at, touchpoint_id
+        lead(changes.occurred_at) over (
+            partition by changes.customer_id order by changes.occurred_at, changes.touchpoint_id
         ) as next_change_at
     from changes
 ),
@@ -101,24 +101,21 @@ bounded as (
 -- a stage with a time limit gives way to its then-stage when no other stage came first
 expiries as (
     select
-        customer_id,
-        is_crm_customer,
-        'expiry:' || touchpoint_id as touchpoint_id,
-        {{ dbt.dateadd('day', 'max_days', 'occurred_at') }} as occurred_at,
+        bounded.customer_id,
+        bounded.is_crm_customer,
+        'expiry:' || bounded.touchpoint_id as touchpoint_id,
+        {{ dbt.dateadd('day', 'bounded.max_days', 'bounded.occurred_at') }} as occurred_at,
         'stage_expired' as activity,
-        then_stage as journey_stage,
-        'enter' as rule_kind,
-        cast(null as {{ dbt.type_int() }}) as max_days,
-        cast(null as {{ dbt.type_string() }}) as then_stage
+        bounded.then_stage as journey_stage
     from bounded
     cross join as_of
     where
-        max_days is not null
-        and then_stage is not null
-        and {{ dbt.dateadd('day', 'max_days', 'occurred_at') }} <= as_of.as_of_at
+        bounded.max_days is not null
+        and bounded.then_stage is not null
+        and {{ dbt.dateadd('day', 'bounded.max_days', 'bounded.occurred_at') }} <= as_of.as_of_at
         and (
-            next_change_at is null
-            or {{ dbt.dateadd('day', 'max_days', 'occurred_at') }} < next_change_at
+            bounded.next_change_at is null
+            or {{ dbt.dateadd('day', 'bounded.max_days', 'bounded.occurred_at') }} < bounded.next_change_at
         )
 ),
 
@@ -147,8 +144,8 @@ spells as (
     from (
         select
             all_changes.*,
-            lag(journey_stage) over (
-                partition by customer_id order by occurred_at, touchpoint_id
+            lag(all_changes.journey_stage) over (
+                partition by all_changes.customer_id order by all_changes.occurred_at, all_changes.touchpoint_id
             ) as previous_stage
         from all_changes
     ) as sequenced
@@ -159,10 +156,10 @@ sequenced_spells as (
     select
         spells.*,
         row_number() over (
-            partition by customer_id order by occurred_at, touchpoint_id
+            partition by spells.customer_id order by spells.occurred_at, spells.touchpoint_id
         ) as spell_number,
-        lead(occurred_at) over (
-            partition by customer_id order by occurred_at, touchpoint_id
+        lead(spells.occurred_at) over (
+            partition by spells.customer_id order by spells.occurred_at, spells.touchpoint_id
         ) as exited_at
     from spells
 ),

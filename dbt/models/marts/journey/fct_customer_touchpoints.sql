@@ -41,7 +41,7 @@ final as (
     left join spells
         on
             touchpoints.customer_id = spells.customer_id
-            and spells.entered_at <= touchpoints.occurred_at
+            and touchpoints.occurred_at >= spells.entered_at
             and (spells.exited_at is null or touchpoints.occurred_at < spells.exited_at)
 )
 
