@@ -89,24 +89,29 @@ lifecycle_touchpoints as (
     from lifecycle
 ),
 
+first_contracts as (
+    select
+        customer_id,
+        min(contract_start_date) as first_contract_start_date
+    from contracts
+    group by customer_id
+),
+
 company_deals as (
     select
         deals.*,
         deal_companies.customer_id,
         -- a renewal: the company had a contract that began before the deal was created
         case
-            when exists (
-                select 1
-                from contracts
-                where
-                    contracts.customer_id = deal_companies.customer_id
-                    and {{ journey_date_utc('contracts.contract_start_date') }} < deals.created_at
-            ) then 'renewal'
+            when {{ journey_date_utc('first_contracts.first_contract_start_date') }} < deals.created_at
+                then 'renewal'
             else 'new_business'
         end as deal_kind
     from deals
     inner join deal_companies
         on deals.deal_id = deal_companies.deal_id
+    left join first_contracts
+        on deal_companies.customer_id = first_contracts.customer_id
 ),
 
 deal_touchpoints as (
@@ -137,6 +142,17 @@ deal_touchpoints as (
     where is_closed and close_at is not null
 ),
 
+-- a contract is renewed when another of the customer's contracts covers its end date
+renewed_contracts as (
+    select distinct contracts.deal_id
+    from contracts
+    inner join contracts as later
+        on
+            contracts.customer_id = later.customer_id
+            and contracts.contract_end_date >= later.contract_start_date
+            and contracts.contract_end_date < later.contract_end_date
+),
+
 contract_facts as (
     select
         contracts.*,
@@ -145,15 +161,10 @@ contract_facts as (
         row_number() over (
             partition by contracts.customer_id order by contracts.contract_start_date, contracts.deal_id
         ) as contract_number,
-        exists(
-            select 1
-            from contracts as later
-            where
-                later.customer_id = contracts.customer_id
-                and later.contract_start_date <= contracts.contract_end_date
-                and later.contract_end_date > contracts.contract_end_date
-        ) as is_renewed
+        renewed_contracts.deal_id is not null as is_renewed
     from contracts
+    left join renewed_contracts
+        on contracts.deal_id = renewed_contracts.deal_id
 ),
 
 contract_touchpoints as (
