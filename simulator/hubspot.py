@@ -67,8 +67,13 @@ _ALWAYS = [
 ]
 LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
              "opportunity", "customer", "evangelist", "other"]  # fmt: skip
+CUSTOM_STAGE_ID = "1093265"  # dirty data: a custom lifecycle stage no default list knows
 # "Date entered <stage>": the latest time the object entered each lifecycle stage
 STAGE_DATES = {f"hs_lifecyclestage_{v}_date": v for v in LIFECYCLE}
+DEAL_STAGES = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+               "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"]  # fmt: skip
+# "Date entered <stage>" of the default deal pipeline (HubSpot's v2 stage calculated properties)
+DEAL_STAGE_DATES = {f"hs_v2_date_entered_{s}": s for s in DEAL_STAGES}
 _LIFECYCLE_PROPS = [
     ("lifecyclestage", "enumeration", "radio"),
     *[(name, "datetime", "date") for name in STAGE_DATES],
@@ -102,6 +107,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
         ("closedate", "datetime", "date", False, True),
         ("contract_start_date", "date", "date", True),  # custom
         ("contract_end_date", "date", "date", True),  # custom
+        *[(name, "datetime", "date") for name in DEAL_STAGE_DATES],
         ("hs_lastmodifieddate", "datetime", "date", False, True),
         *_ALWAYS,
     ),
@@ -117,6 +123,10 @@ DESCRIPTIONS = {
     **{
         name: f"The date and time when the record entered the '{v}' lifecycle stage."
         for name, v in STAGE_DATES.items()
+    },
+    **{
+        name: f"The date and time when the deal entered the '{v}' stage of its pipeline."
+        for name, v in DEAL_STAGE_DATES.items()
     },
     "hs_lastmodifieddate": "Most recent timestamp of any property update for this object.",
     "hs_csm_sentiment": "The customer success manager's view of the account's health.",
@@ -276,7 +286,10 @@ def _finish(static: pd.DataFrame, visible: np.ndarray, **clocked) -> pd.DataFram
 def _lifecycle_static(sim: Simulator) -> pd.DataFrame:
     """The world's lifecycle history with its wire values (ISO timestamps, strings)."""
     h = sim.world.lifecycle
+    # dirty: a portal's own (custom) lifecycle stage, sent as its numeric internal id
+    custom = dirty_mask(sim, "hubspot.lifecycle.custom_stage", len(h)) & (h.value != "").to_numpy()
     return h.assign(
+        value=h.value.where(~custom, CUSTOM_STAGE_ID),
         timestamp=iso_ms(h.ts).to_numpy(),
         updated_by=np.where(h.updated_by_user_id > 0, h.updated_by_user_id, None),
     )
@@ -360,9 +373,15 @@ def deals_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
         "closedlost",
     )
     modified = d.created_at.where(~closed, d.close_at)
+    created, close = _obj(iso_ms(d.created_at)), _obj(iso_ms(d.close_at))
+    entered = {name: _obj([None] * len(d)).to_numpy() for name in DEAL_STAGE_DATES}
+    entered["hs_v2_date_entered_contractsent"] = created.to_numpy()  # deals start there
+    for name, reached in (("closedwon", closed & won & ~legacy), ("closedlost", closed & ~won)):
+        entered[f"hs_v2_date_entered_{name}"] = close.where(reached).to_numpy()
     return _finish(
         _deals_static(sim),
         (d.created_at <= clock).to_numpy(),
+        **entered,
         dealstage=stage,
         hs_lastmodifieddate=_obj(iso_ms(modified)).to_numpy(),
     )
@@ -604,8 +623,7 @@ def _options(sim: Simulator, object_type: str) -> dict[str, list[str]]:
         return {"lifecyclestage": LIFECYCLE}
     if object_type == "deals":
         return {
-            "dealstage": ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-                          "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"],
+            "dealstage": DEAL_STAGES,
             "pipeline": ["default"],
         }  # fmt: skip
     return {}

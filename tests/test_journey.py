@@ -110,7 +110,10 @@ def test_touchpoint_counts_per_activity_equal_the_simulators_ground_truth(con):
     w = world()
     sim = Simulator(w)
     clock = sim.clock
-    h = w.lifecycle[(w.lifecycle.object_type == "companies") & (w.lifecycle.ts <= clock)]
+    h = hubspot.lifecycle_view(sim)  # as served: a few entries carry a custom stage id (dirt)
+    h = h[h.object_type == "companies"]
+    assert (h.value == hubspot.CUSTOM_STAGE_ID).any()
+    h = h[h.value != hubspot.CUSTOM_STAGE_ID]  # quarantined as an unknown lifecycle stage
     t = w.tickets
     live = (t.created_at <= clock) & ~(t.deleted_at <= clock)
     t = t[live]

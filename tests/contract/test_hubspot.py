@@ -396,7 +396,8 @@ def test_list_with_history_pages_by_50_and_reconciles(served, object_type):
         assert stamps == sorted(stamps, reverse=True), "newest first"
         assert stamps[-1] == r["properties"]["createdate"]
         for e in history:
-            assert e["value"] in {"", *hubspot.LIFECYCLE} and e["sourceType"]
+            assert e["value"] in {"", hubspot.CUSTOM_STAGE_ID, *hubspot.LIFECYCLE}
+            assert e["sourceType"]
             assert set(e) <= {"value", "timestamp", "sourceType", "sourceId", "updatedByUserId"}
         assert r["properties"]["lifecyclestage"] == (history[0]["value"] or None)
         for name, stage in hubspot.STAGE_DATES.items():
@@ -413,8 +414,8 @@ def test_history_agrees_with_deals_contracts_and_surveys(served):
     evangelists only among companies with a promoter answer; `other` exactly for churned ones."""
     sim, _ = served
     w, clock = sim.world, sim.clock
-    h = hubspot.lifecycle_view(sim)
-    h = h[h.object_type == "companies"]
+    h = w.lifecycle  # the world's history (the API's dirt aside)
+    h = h[(h.object_type == "companies") & (h.ts <= clock)]
     stages = h.groupby("object_id").value.apply(list)
     comp = w.companies.set_index("company_id")
     d = w.deals
@@ -506,3 +507,28 @@ def test_loader_reads_history_only_for_changed_records(warehouse):
         < first.row_counts["contacts_lifecycle_history"]
     )
     _assert_complete(sim, data_dir)
+
+
+def test_deal_stage_entry_times(served):
+    """`hs_v2_date_entered_<stage>`: every deal entered `contractsent` at its creation, a
+    closed one `closedwon` or `closedlost` at its close (same instant as `closedate`, which
+    is sometimes written with an offset); a retired-stage deal has no `closedwon` date."""
+    sim, url = served
+    names = ",".join(["dealstage", "closedate", *hubspot.DEAL_STAGE_DATES])
+    deals = _list_all(url, "deals", properties=names, limit=100)
+    assert len(deals) == sim.ground_truth()["raw_hubspot.deals"]
+    seen = set()
+    for d in deals:
+        p = d["properties"]
+        assert p["hs_v2_date_entered_contractsent"] == p["createdate"]
+        stage = p["dealstage"]
+        for s in ("closedwon", "closedlost"):
+            entered = p[f"hs_v2_date_entered_{s}"]
+            if stage == s:
+                assert pd.Timestamp(entered) == pd.Timestamp(p["closedate"]), d["id"]
+                seen.add(s)
+            else:
+                assert entered is None, (d["id"], stage, s)
+        for s in ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled"):
+            assert p[f"hs_v2_date_entered_{s}"] is None
+    assert seen == {"closedwon", "closedlost"}

@@ -1135,6 +1135,9 @@ def journey_stage_touchpoints(load: Loader) -> pd.DataFrame:
     parts = []
     hist = load("raw_hubspot.companies_lifecycle_history")
     hist = hist.drop_duplicates(["object_id", "timestamp", "value"])
+    # a stage HubSpot does not define by default (a custom stage id) is quarantined
+    known = set(pd.read_csv(SEEDS_DIR / "hubspot_lifecycle_stages.csv")["lifecycle_stage"])
+    hist = hist[hist["value"].str.strip().str.lower().isin(known | {""})]
     hist = hist[hist["object_id"].astype(str).str.strip().isin(companies)]
     parts.append(
         pd.DataFrame(
