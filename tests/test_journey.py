@@ -302,3 +302,63 @@ def test_journey_marts_carry_no_personal_data(con):
             values = {str(v) for v in text[col].dropna()}
             assert not any("@" in v for v in values), (mart, col)
             assert not values & contact_ids, (mart, col)
+
+
+def test_onboarding_renewals_recomputed_from_the_touchpoints(con):
+    """Each first contract's onboarding window (90 days): tickets, CSAT about them, SLA
+    breaches in it, the poor-onboarding verdict and the first-renewal outcome, recounted in
+    pandas from the touchpoint stream."""
+    tp = _df(
+        con,
+        "select customer_id, activity, activity_value, occurred_at, ticket_id, deal_id, score "
+        "from marts.fct_customer_touchpoints",
+    )
+    tp["occurred_at"] = pd.to_datetime(tp.occurred_at, utc=True)
+    starts = tp[(tp.activity == "contract_started") & (tp.activity_value == "first")]
+    rows = []
+    for s in starts.itertuples():
+        end = s.occurred_at + pd.Timedelta(days=ONBOARDING_WINDOW_DAYS)
+        mine = tp[tp.customer_id == s.customer_id]
+        inside = (mine.occurred_at >= s.occurred_at) & (mine.occurred_at < end)
+        tickets = set(mine[inside & (mine.activity == "ticket_created")].ticket_id)
+        answers = tp[(tp.activity == "csat_answered") & tp.ticket_id.isin(tickets)]
+        breaches = int((inside & (mine.activity == "sla_breached")).sum())
+        satisfied = int((answers.score >= 4).sum())
+        poor = (
+            None
+            if not tickets
+            else breaches > 0 or (len(answers) > 0 and 2 * satisfied < len(answers))
+        )
+        ended = tp[(tp.activity == "contract_ended") & (tp.deal_id == s.deal_id)]
+        outcome = (
+            None
+            if ended.empty
+            else ("renewed" if ended.activity_value.iloc[0] == "renewed" else "churned")
+        )
+        rows.append((s.customer_id, len(tickets), len(answers), satisfied, breaches, poor, outcome))
+    expected = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "onboarding_tickets",
+            "onboarding_csat_responses",
+            "onboarding_csat_satisfied",
+            "onboarding_sla_breaches",
+            "is_poor_onboarding",
+            "first_renewal_outcome",
+        ],
+    ).set_index("customer_id")
+    mart = _df(
+        con, f"select {', '.join(expected.reset_index().columns)} from marts.cx_onboarding_renewals"
+    )
+    mart = mart.set_index("customer_id").sort_index()
+    assert len(mart) == len(expected) > 0
+    expected = expected.sort_index()
+    for col in expected.columns:
+        a, b = mart[col], expected[col]
+        same = [(x == y) or (pd.isna(x) and pd.isna(y)) for x, y in zip(a, b, strict=True)]
+        assert all(same), col
+    assert mart.onboarding_tickets.sum() > 0 and mart.first_renewal_outcome.notna().any()
+
+
+ONBOARDING_WINDOW_DAYS = 90  # the journey_stage_rules seed's onboarding max_days
