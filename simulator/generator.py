@@ -1206,11 +1206,14 @@ class World:
             created = comp.created_at.iat[i]
             rows = [(created, "subscriber" if r_sub[i] < 0.3 else "lead", "FORM")]
             if rows[0][1] == "subscriber":
-                rows.append((created + lead_lag[i] * day, "lead", "AUTOMATION_PLATFORM"))
+                lead_at = created + lead_lag[i] * day
+                if i in first.index:  # a lead before its first deal is created
+                    lead_at = min(lead_at, created + (first.loc[i].created_at - created) / 2)
+                rows.append((lead_at, "lead", "AUTOMATION_PLATFORM"))
             follow: list[tuple] = []
             if i in first.index:
                 d = first.loc[i]
-                opp = max(d.created_at, rows[-1][0] + hour)
+                opp = max(d.created_at, rows[-1][0] + pd.Timedelta(seconds=1))
                 lo = rows[-1][0]
                 if r_mql[i] < 0.8:
                     follow.append(

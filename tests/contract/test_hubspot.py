@@ -439,6 +439,11 @@ def test_history_agrees_with_deals_contracts_and_surveys(served):
         assert s[s.index("") + 1] == "lead" and s.index("opportunity") < s.index("")
     never = {i for i, s in stages.items() if "opportunity" not in s}
     assert never and not never & won, "leads that never convert"
+    # stages only move forward, except back through a cleared value
+    rank = {v: k for k, v in enumerate(hubspot.LIFECYCLE)}
+    for i, s in stages.items():
+        for before, after in zip(s, s[1:], strict=False):
+            assert before == "" or after == "" or rank[after] > rank[before], (i, s)
     evangelists = {i for i, s in stages.items() if "evangelist" in s}
     assert evangelists and evangelists <= promoter_companies & customers
     assert {i for i, s in stages.items() if "other" in s} == churned
