@@ -3,9 +3,12 @@
 Contract (the vendor's public API reference, summarised in simulator/README.md): Bearer private-app token; list objects with an
 opaque `after` cursor and an absolute `paging.next.link`; search with filterGroups, one
 sort, numeric-offset paging and the 10,000-results-per-query cap (HTTP 400 beyond it);
-v4 batch association reads; property definitions (`/crm/v3/properties/{type}`), which
-a loader needs to ask for every property (the list and search endpoints return only
-the defaults unless told). Every property value is a string or null.
+v4 batch association reads; object batch reads; property definitions
+(`/crm/v3/properties/{type}`), which a loader needs to ask for every property (the list and
+search endpoints return only the defaults unless told); lifecycle stage history
+(`propertiesWithHistory=lifecyclestage` on the list and batch read endpoints, at most 50
+records a page or batch when history is asked; README.md, "Lifecycle stage history").
+Every property value is a string or null.
 """
 
 from __future__ import annotations
