@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import duckdb
 import pandas as pd
@@ -442,7 +443,7 @@ def test_history_agrees_with_deals_contracts_and_surveys(served):
     # stages only move forward, except back through a cleared value
     rank = {v: k for k, v in enumerate(hubspot.LIFECYCLE)}
     for i, s in stages.items():
-        for before, after in zip(s, s[1:], strict=False):
+        for before, after in itertools.pairwise(s):
             assert before == "" or after == "" or rank[after] > rank[before], (i, s)
     evangelists = {i for i, s in stages.items() if "evangelist" in s}
     assert evangelists and evangelists <= promoter_companies & customers
