@@ -38,6 +38,11 @@ VOLUMES: dict[str, tuple[int, int | None, str]] = {
     "identity_match_rates": (1, None, "one row per identity link"),
     "dim_employees": (1, None, "one row per employee"),
     "dim_customers": (1, None, "one row per HubSpot company"),
+    "fct_customer_touchpoints": (1, None, "one row per customer touchpoint"),
+    "fct_customer_stage_spells": (1, None, "one row per customer x journey-stage spell"),
+    "cx_journey_stage_monthly": (1, None, "one row per month and journey stage"),
+    "cx_journey_stage_conversion": (1, None, "one row per cohort month and journey stage"),
+    "cx_onboarding_renewals": (1, None, "one row per customer whose first contract started"),
 }
 
 

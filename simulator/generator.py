@@ -42,6 +42,17 @@ ESCALATED_FROM = {"normal": "low", "urgent": "high"}  # within one SLA policy (s
 CSAT_BASE, CSAT_ENG, CSAT_SLOW, CSAT_REOPEN = 1.3, 0.6, 0.3, 0.9  # logit of P(4-5)
 REOPEN_BASE, REOPEN_ENG = 0.08, 0.3
 CHURN_BASE, CHURN_DISSAT = 0.08, 1.2  # churn_p = BASE + DISSAT * (dissatisfaction - 0.25)
+# the customer journey (README.md, "Planted effects"): onboarding = the first 90 days of the
+# first contract. Onboarding tickets are rated lower (logit of P(CSAT 4-5) - ONBOARD_CSAT),
+# a share of new customers has a rough onboarding (a further - ROUGH_ONBOARD_CSAT), and at
+# the first renewal churn_p += ONBOARD_CHURN * (onboarding dissatisfaction - ONBOARD_DISSAT0)
+ONBOARD_DAYS = 90
+ONBOARD_CSAT = 0.6
+ROUGH_ONBOARD_P, ROUGH_ONBOARD_CSAT = 0.3, 1.2
+ONBOARD_CHURN, ONBOARD_DISSAT0 = 2.0, 0.3
+# lifecycle stages (HubSpot's internal values, in its forward order)
+LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+             "opportunity", "customer", "evangelist", "other"]  # fmt: skip
 
 SUPPORT = "Customer Support"
 SUPPORT_TEAM_NAMES = [
@@ -268,6 +279,7 @@ class World:
         self._build_churn_and_deals()
         self._build_ticket_events()
         self._build_surveys()
+        self._build_lifecycle()
 
     # ---- EX ------------------------------------------------------------------
     def _build_teams(self) -> None:
@@ -655,12 +667,19 @@ class World:
         )
         last_solved = solved2.where(reopened, solved)
         res_hours = (last_solved - created).dt.total_seconds() / 3600
+        # the journey: tickets in the first 90 days of the first contract (onboarding) are rated
+        # lower, more so for the customers whose onboarding went badly (their own stream)
+        rough = _rng(c.seed, "onboarding").random(len(self.companies)) < ROUGH_ONBOARD_P
+        acquired = self.companies.acquired_at.to_numpy()[cidx]
+        onboarding = (created < acquired + pd.Timedelta(days=ONBOARD_DAYS)).to_numpy()
         p_sat = _sigmoid(
             CSAT_BASE
             + CSAT_ENG * eng
             - CSAT_SLOW * np.log(np.maximum(res_hours, 0.1) / 24)
             - CSAT_REOPEN * reopened
+            - onboarding * (ONBOARD_CSAT + ROUGH_ONBOARD_CSAT * rough[cidx])
         )
+        self.companies["rough_onboarding"] = rough & self.companies.is_customer.to_numpy()
         self.tickets = pd.DataFrame(
             {
                 "ticket_id": np.arange(1, n + 1),
@@ -685,6 +704,7 @@ class World:
                 "solved2_at": solved2.where(reopened),
                 "closed_at": last_solved + pd.Timedelta(days=4),
                 "p_satisfied": p_sat,
+                "is_onboarding": onboarding,
             }
         )
         self.tickets["assignee_id"] = np.where(assignee_emp > 0, 380000000000 + assignee_emp, 0)
@@ -759,7 +779,14 @@ class World:
             )
             dissat = pd.Series(1 - t.p_satisfied[in_win].to_numpy()).groupby(tpos[in_win]).mean()
             d = dissat.reindex(np.arange(len(cust))).fillna(0.25).to_numpy()
-            p = np.clip(CHURN_BASE + CHURN_DISSAT * (d - 0.25), 0.02, 0.6)
+            p = CHURN_BASE + CHURN_DISSAT * (d - 0.25)
+            if year == 0:  # the first renewal: a poor onboarding raises churn
+                onb = t.is_onboarding.to_numpy() & ~pd.isna(tpos)
+                d_onb = (
+                    pd.Series(1 - t.p_satisfied[onb].to_numpy()).groupby(tpos[onb]).mean()
+                ).reindex(np.arange(len(cust)))
+                p = p + ONBOARD_CHURN * (d_onb.fillna(ONBOARD_DISSAT0).to_numpy() - ONBOARD_DISSAT0)
+            p = np.clip(p, 0.02, 0.6 if year else 0.9)
             churn = due & (rng.random(len(cust)) < p)
             churn_at.loc[cust.index[churn]] = contract_end[churn].to_numpy()
             alive = due & ~churn
@@ -774,6 +801,11 @@ class World:
             deals.contract_start
             - pd.to_timedelta(lead, unit="D")
             + pd.to_timedelta(rng.integers(0, 86400, len(deals)), unit="s")
+        )
+        # a deal is created in the CRM after its company (the journey's stage order needs it)
+        company_created = comp.created_at.to_numpy()[deals.company_idx.to_numpy()]
+        deals["created_at"] = np.maximum(
+            deals.created_at, pd.Series(company_created + pd.Timedelta(hours=1))
         )
         deals["close_at"] = deals.contract_start + pd.to_timedelta(
             rng.integers(9 * 3600, 17 * 3600, len(deals)), unit="s"
@@ -1179,6 +1211,141 @@ class World:
         r["duration"] = rng.integers(30, 600, len(r))
         self.responses = r
 
+    # ---- the journey: lifecycle stage histories -------------------------------
+    def _build_lifecycle(self) -> None:
+        """HubSpot lifecycle stage history of every company and contact, consistent with the
+        deals, contracts and surveys above (its own random stream: nothing above changes).
+
+        Companies: `subscriber` or `lead` at creation; leads that never convert (some become
+        marketing-qualified and stop); `marketingqualifiedlead`/`salesqualifiedlead` on the way to
+        the first deal, `opportunity` when it is created; a lost first deal moves the company
+        back to `lead`, which HubSpot allows only after clearing the value (a `""` entry, then
+        `lead`); `customer` when the first deal is won; `evangelist` for half the customers whose
+        contact answered NPS as a promoter (9-10), at that answer; `other` when the customer
+        churns. Contacts follow their company's changes after they were created, and become
+        `evangelist` themselves at their own promoter answer (their company with them).
+        """
+        c, rng = self.config, _rng(self.config.seed, "lifecycle")
+        comp, deals, ct = self.companies, self.deals, self.contacts
+        hour, day = pd.Timedelta(hours=1), pd.Timedelta(days=1)
+        first = (
+            deals[deals.renewal_no == 0].sort_values("created_at").drop_duplicates("company_idx")
+        )
+        first = first.set_index("company_idx")
+        n = len(comp)
+        r_sub, r_mql, r_sql, r_never = (rng.random(n) for _ in range(4))
+        lead_lag = rng.uniform(3, 40, n)
+        never_mql_at = rng.uniform(10, 300, n)
+        # promoters: the first promoter answer of each contact while its company is a customer
+        resp = self.responses
+        nps = resp[(resp.survey_idx == 1) & (resp.q1 >= 9)]
+        nps = nps.assign(contact_idx=nps.contact_idx.astype(int))
+        nps = nps.sort_values("recorded_at").drop_duplicates("contact_idx")
+        ev_contact = pd.Series(
+            rng.random(len(nps)) < 0.5, index=nps.contact_idx.to_numpy()
+        )  # which promoters the company marks as evangelists
+        nps = nps[ev_contact.to_numpy()]
+        nps_company = ct.company_idx.to_numpy()[nps.contact_idx.to_numpy()]
+        evangelist_at = (
+            pd.Series(nps.recorded_at.to_numpy(), index=nps_company).groupby(level=0).min() + hour
+        )
+        contact_ev_at = pd.Series(nps.recorded_at.to_numpy() + hour, index=nps.contact_idx)
+
+        company_rows: list[tuple] = []  # (company_idx, ts, value, source)
+        milestones: dict[int, list[tuple]] = {}  # company changes its contacts follow
+        for i in range(n):
+            created = comp.created_at.iat[i]
+            rows = [(created, "subscriber" if r_sub[i] < 0.3 else "lead", "FORM")]
+            if rows[0][1] == "subscriber":
+                lead_at = created + lead_lag[i] * day
+                if i in first.index:  # a lead before its first deal is created
+                    lead_at = min(lead_at, created + (first.loc[i].created_at - created) / 2)
+                rows.append((lead_at, "lead", "AUTOMATION_PLATFORM"))
+            follow: list[tuple] = []
+            if i in first.index:
+                d = first.loc[i]
+                opp = max(d.created_at, rows[-1][0] + pd.Timedelta(seconds=1))
+                lo = rows[-1][0]
+                if r_mql[i] < 0.8:
+                    follow.append(
+                        (lo + (opp - lo) / 3, "marketingqualifiedlead", "AUTOMATION_PLATFORM")
+                    )
+                if r_sql[i] < 0.6:
+                    follow.append((lo + (opp - lo) * 2 / 3, "salesqualifiedlead", "CRM_UI"))
+                follow.append((opp, "opportunity", "CRM_UI"))
+                close = max(d.close_at, opp + hour)
+                if d.won:
+                    follow.append((close, "customer", "AUTOMATION_PLATFORM"))
+                    if i in evangelist_at.index and evangelist_at[i] > close:
+                        churn = comp.churned_at.iat[i]
+                        if pd.isna(churn) or evangelist_at[i] < churn:
+                            follow.append((evangelist_at[i], "evangelist", "AUTOMATION_PLATFORM"))
+                    churn = comp.churned_at.iat[i]
+                    if pd.notna(churn):  # the contract ended unrenewed: a former customer
+                        follow.append((churn + 10 * hour, "other", "CRM_UI"))
+                else:  # back to lead: clear the value, then set it
+                    follow += [
+                        (close, "", "CRM_UI"),
+                        (close + pd.Timedelta(seconds=1), "lead", "CRM_UI"),
+                    ]
+            elif r_never[i] < 0.35:  # a lead that never converts
+                follow.append(
+                    (
+                        created + never_mql_at[i] * day,
+                        "marketingqualifiedlead",
+                        "AUTOMATION_PLATFORM",
+                    )
+                )
+            rows = [r for r in rows if not follow or r[0] < follow[0][0]] + follow
+            company_rows += [(i, *r) for r in rows]
+            milestones[i] = [r for r in follow if r[1] != "evangelist"]
+
+        contact_rows: list[tuple] = []
+        r_csub = rng.random(len(ct))
+        for j in range(len(ct)):
+            created, i = ct.created_at.iat[j], int(ct.company_idx.iat[j])
+            rows = [(created, "subscriber" if r_csub[j] < 0.3 else "lead", "FORM")]
+            later = [r for r in milestones[i] if r[0] > created]
+            if j in contact_ev_at.index:
+                at = contact_ev_at[j]
+                customer = [r[0] for r in later if r[1] == "customer"]
+                churn = [r[0] for r in later if r[1] == "other"]
+                if customer and at > customer[0] and (not churn or at < churn[0]):
+                    later = sorted([*later, (at, "evangelist", "AUTOMATION_PLATFORM")])
+            contact_rows += [(j, *r) for r in [*rows, *later]]
+
+        def frame(rows, object_type, ids):
+            f = pd.DataFrame(rows, columns=["idx", "ts", "value", "source_type"])
+            f["ts"] = _secs(pd.to_datetime(f.ts, utc=True))
+            f = f[f.ts < c.end]
+            f.insert(0, "object_id", ids[f.idx.to_numpy()])
+            f.insert(0, "object_type", object_type)
+            return f
+
+        hist = pd.concat(
+            [
+                frame(company_rows, "companies", comp.company_id.to_numpy()),
+                frame(contact_rows, "contacts", ct.contact_id.to_numpy()),
+            ],
+            ignore_index=True,
+        )
+        hist = hist.sort_values(
+            ["object_type", "object_id", "ts"], kind="stable", ignore_index=True
+        )
+        ui = (hist.source_type == "CRM_UI").to_numpy()
+        users = 1_000_100 + rng.integers(0, 25, len(hist))
+        hist["updated_by_user_id"] = np.where(ui, users, 0)
+        hist["source_id"] = np.where(
+            ui,
+            "userId:" + users.astype(str),
+            np.where(
+                hist.source_type == "FORM",
+                "form:signup",
+                "enrollmentId:" + (7_000_000 + np.arange(len(hist))).astype(str),
+            ),
+        )
+        self.lifecycle = hist
+
     # ---- ground truth -----------------------------------------------------
     @cached_property
     def summary(self) -> dict[str, int]:
@@ -1191,6 +1358,7 @@ class World:
             "tickets": len(self.tickets),
             "ticket_audits": int(self.ticket_events.audit_id.nunique()),
             "survey_responses": len(self.responses),
+            "lifecycle_changes": len(self.lifecycle),
         }
 
 

@@ -3,9 +3,12 @@
 Contract (the vendor's public API reference, summarised in simulator/README.md): Bearer private-app token; list objects with an
 opaque `after` cursor and an absolute `paging.next.link`; search with filterGroups, one
 sort, numeric-offset paging and the 10,000-results-per-query cap (HTTP 400 beyond it);
-v4 batch association reads; property definitions (`/crm/v3/properties/{type}`), which
-a loader needs to ask for every property (the list and search endpoints return only
-the defaults unless told). Every property value is a string or null.
+v4 batch association reads; object batch reads; property definitions
+(`/crm/v3/properties/{type}`), which a loader needs to ask for every property (the list and
+search endpoints return only the defaults unless told); lifecycle stage history
+(`propertiesWithHistory=lifecyclestage` on the list and batch read endpoints, at most 50
+records a page or batch when history is asked; README.md, "Lifecycle stage history").
+Every property value is a string or null.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from simulator.server import Simulator, cached_by_clock
 from simulator.wire import JSONResponse, absolute, dirty_mask, iso_ms, iso_offset
 
 LIST_MAX = 100
+HISTORY_LIST_MAX = 50  # the list endpoint's page size cap when propertiesWithHistory is asked
+BATCH_MAX, HISTORY_BATCH_MAX = 100, 50  # batch read inputs, without and with history
 SEARCH_MAX = 200
 SEARCH_RESULT_CAP = 10_000  # results reachable per search query; tests lower it
 DRIFT_DAYS = (
@@ -63,6 +68,19 @@ _ALWAYS = [
     ("createdate", "datetime", "date", False, True),
     ("hs_object_id", "number", "number", False, True),
 ]
+LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+             "opportunity", "customer", "evangelist", "other"]  # fmt: skip
+CUSTOM_STAGE_ID = "1093265"  # dirty data: a custom lifecycle stage no default list knows
+# "Date entered <stage>": the latest time the object entered each lifecycle stage
+STAGE_DATES = {f"hs_lifecyclestage_{v}_date": v for v in LIFECYCLE}
+DEAL_STAGES = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+               "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"]  # fmt: skip
+# "Date entered <stage>" of the default deal pipeline (HubSpot's v2 stage calculated properties)
+DEAL_STAGE_DATES = {f"hs_v2_date_entered_{s}": s for s in DEAL_STAGES}
+_LIFECYCLE_PROPS = [
+    ("lifecyclestage", "enumeration", "radio"),
+    *[(name, "datetime", "date") for name in STAGE_DATES],
+]
 PROPERTIES: dict[str, dict[str, Prop]] = {
     "companies": _props(
         ("name", "string", "text", False, True),
@@ -70,7 +88,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
         ("industry", "enumeration", "select"),
         ("country", "string", "text"),
         ("xm_segment", "enumeration", "select", True),  # custom: the customer's size segment
-        ("lifecyclestage", "enumeration", "radio"),
+        *_LIFECYCLE_PROPS,
         ("hs_lastmodifieddate", "datetime", "date", False, True),
         ("hs_csm_sentiment", "enumeration", "select"),  # schema drift (only when dirty_rate > 0)
         *_ALWAYS,
@@ -80,6 +98,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
         ("firstname", "string", "text", False, True),
         ("lastname", "string", "text", False, True),
         ("associatedcompanyid", "number", "number"),
+        *_LIFECYCLE_PROPS,
         ("lastmodifieddate", "datetime", "date", False, True),
         *_ALWAYS,
     ),
@@ -91,6 +110,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
         ("closedate", "datetime", "date", False, True),
         ("contract_start_date", "date", "date", True),  # custom
         ("contract_end_date", "date", "date", True),  # custom
+        *[(name, "datetime", "date") for name in DEAL_STAGE_DATES],
         ("hs_lastmodifieddate", "datetime", "date", False, True),
         *_ALWAYS,
     ),
@@ -103,6 +123,14 @@ DESCRIPTIONS = {
     "country": "The country or region in which the company is located.",
     "xm_segment": "Customer size segment (custom property).",
     "lifecyclestage": "The qualification of contacts to sales readiness.",
+    **{
+        name: f"The date and time when the record entered the '{v}' lifecycle stage."
+        for name, v in STAGE_DATES.items()
+    },
+    **{
+        name: f"The date and time when the deal entered the '{v}' stage of its pipeline."
+        for name, v in DEAL_STAGE_DATES.items()
+    },
     "hs_lastmodifieddate": "Most recent timestamp of any property update for this object.",
     "hs_csm_sentiment": "The customer success manager's view of the account's health.",
     "createdate": "The date the record was created.",
@@ -122,12 +150,11 @@ DESCRIPTIONS = {
 }
 # enumeration options HubSpot defines (labels as its UI shows them); a retired value such as
 # the dirty `closedwon_legacy` stage is, realistically, not among them
-LIFECYCLE = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
-             "opportunity", "customer", "evangelist", "other"]  # fmt: skip
 # request body fields HubSpot's OpenAPI declares; its JSON binding refuses any other with a 400
 SEARCH_FIELDS = {"filterGroups", "sorts", "query", "properties", "limit", "after"}
 FILTER_FIELDS = {"propertyName", "operator", "value", "highValue", "values"}
 BATCH_READ_FIELDS = {"inputs"}
+OBJECT_BATCH_READ_FIELDS = {"inputs", "properties", "propertiesWithHistory", "idProperty"}
 BATCH_INPUT_FIELDS = {"id", "after"}
 # (from, to) -> (v4 typeId of the primary association, v3 embedded type name)
 ASSOCIATIONS = {
@@ -224,7 +251,6 @@ def _contacts_static(sim: Simulator) -> pd.DataFrame:
             "lastname": _obj(ct.last_name),
             "associatedcompanyid": company,
             "createdate": created,
-            "lastmodifieddate": created,  # contacts never change in this world
             "hs_object_id": _obj(ct.contact_id),
         }
     )
@@ -259,11 +285,59 @@ def _finish(static: pd.DataFrame, visible: np.ndarray, **clocked) -> pd.DataFram
     return static.assign(**clocked)[visible].sort_values("id", ignore_index=True)
 
 
+@cache
+def _lifecycle_static(sim: Simulator) -> pd.DataFrame:
+    """The world's lifecycle history with its wire values (ISO timestamps, strings)."""
+    h = sim.world.lifecycle
+    # dirty: a portal's own (custom) lifecycle stage, sent as its numeric internal id
+    custom = dirty_mask(sim, "hubspot.lifecycle.custom_stage", len(h)) & (h.value != "").to_numpy()
+    return h.assign(
+        value=h.value.where(~custom, CUSTOM_STAGE_ID),
+        timestamp=iso_ms(h.ts).to_numpy(),
+        updated_by=np.where(h.updated_by_user_id > 0, h.updated_by_user_id, None),
+    )
+
+
+@cached_by_clock
+def lifecycle_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
+    """Lifecycle stage changes that happened by the clock (ordered by object, then time)."""
+    h = _lifecycle_static(sim)
+    return h[(h.ts <= clock).to_numpy()].reset_index(drop=True)
+
+
+def _lifecycle_now(sim: Simulator, object_type: str, ids: pd.Series) -> dict[str, np.ndarray]:
+    """Per object (in `ids` order): the current lifecycle stage, the time of its latest change
+    and each stage's `hs_lifecyclestage_<stage>_date` (latest entry), as of the clock."""
+    h = lifecycle_view(sim)
+    h = h[(h.object_type == object_type).to_numpy()]
+    last = h.groupby("object_id").tail(1).set_index("object_id").reindex(ids.to_numpy())
+    stage = last.value.where(last.value.fillna("") != "")
+    out = {
+        "lifecyclestage": _obj(stage).to_numpy(),
+        "_lifecycle_changed": pd.to_datetime(last.ts, utc=True).to_numpy(),
+    }
+    entered = h.groupby(["object_id", "value"]).timestamp.max()
+    for name, value in STAGE_DATES.items():
+        at = (
+            entered.xs(value, level="value") if value in entered.index.get_level_values(1) else None
+        )
+        col = at.reindex(ids.to_numpy()) if at is not None else pd.Series([None] * len(ids))
+        out[name] = _obj(col).to_numpy()
+    return out
+
+
+def _latest(*stamps) -> pd.Series:
+    """Row-wise latest of timestamp columns (NaT ignored)."""
+    return pd.concat([pd.Series(pd.to_datetime(s, utc=True)) for s in stamps], axis=1).max(axis=1)
+
+
 @cached_by_clock
 def companies_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     c = sim.world.companies
     acquired = (c.acquired_at <= clock).fillna(False).to_numpy(bool)
+    life = _lifecycle_now(sim, "companies", c.company_id)
     modified = c.created_at.where(~acquired, np.maximum(c.created_at, c.acquired_at))
+    modified = _latest(modified.to_numpy(), life.pop("_lifecycle_changed"))
     drift = (modified >= sim.config.clock0 - pd.Timedelta(days=DRIFT_DAYS)) & (
         sim.config.dirty_rate > 0
     )
@@ -271,7 +345,7 @@ def companies_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     return _finish(
         _companies_static(sim),
         (c.created_at <= clock).to_numpy(),
-        lifecyclestage=np.where(acquired, "customer", "lead"),
+        **life,
         hs_lastmodifieddate=_obj(iso_ms(modified)).to_numpy(),
         hs_csm_sentiment=_obj(pd.Series(sentiment).where(drift.to_numpy())).to_numpy(),
     )
@@ -280,7 +354,14 @@ def companies_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
 @cached_by_clock
 def contacts_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
     ct = sim.world.contacts
-    return _finish(_contacts_static(sim), (ct.created_at <= clock).to_numpy())
+    life = _lifecycle_now(sim, "contacts", ct.contact_id)
+    modified = _latest(ct.created_at.to_numpy(), life.pop("_lifecycle_changed"))
+    return _finish(
+        _contacts_static(sim),
+        (ct.created_at <= clock).to_numpy(),
+        **life,
+        lastmodifieddate=_obj(iso_ms(modified)).to_numpy(),
+    )
 
 
 @cached_by_clock
@@ -295,15 +376,22 @@ def deals_view(sim: Simulator, clock: pd.Timestamp) -> pd.DataFrame:
         "closedlost",
     )
     modified = d.created_at.where(~closed, d.close_at)
+    created, close = _obj(iso_ms(d.created_at)), _obj(iso_ms(d.close_at))
+    entered = {name: _obj([None] * len(d)).to_numpy() for name in DEAL_STAGE_DATES}
+    entered["hs_v2_date_entered_contractsent"] = created.to_numpy()  # deals start there
+    for name, reached in (("closedwon", closed & won & ~legacy), ("closedlost", closed & ~won)):
+        entered[f"hs_v2_date_entered_{name}"] = close.where(reached).to_numpy()
     return _finish(
         _deals_static(sim),
         (d.created_at <= clock).to_numpy(),
+        **entered,
         dealstage=stage,
         hs_lastmodifieddate=_obj(iso_ms(modified)).to_numpy(),
     )
 
 
 VIEWS = {"companies": companies_view, "contacts": contacts_view, "deals": deals_view}
+HISTORY_TYPES = ("companies", "contacts")  # objects whose lifecycle stage history is kept
 
 
 @cached_by_clock
@@ -332,6 +420,10 @@ def ground_truth(sim: Simulator) -> dict[str, int]:
         "raw_hubspot.contacts": len(contacts_view(sim)),
         "raw_hubspot.deals": len(deals_view(sim)),
         "raw_hubspot.deal_companies": len(associations_view(sim)[("deals", "companies")]),
+        **{
+            f"raw_hubspot.{t}_lifecycle_history": int((lifecycle_view(sim).object_type == t).sum())
+            for t in HISTORY_TYPES
+        },
     }
 
 
@@ -364,6 +456,58 @@ def _records(view: pd.DataFrame, object_type: str, props: list[str]) -> list[dic
                 "archived": False,
             }
         )
+    return out
+
+
+def _histories(
+    sim: Simulator, object_type: str, page: pd.DataFrame, names: list[str]
+) -> list[dict]:
+    """`propertiesWithHistory` of each record: every change, newest first (as HubSpot sends
+    it). Only `lifecyclestage` has a recorded history here; any other known property comes
+    back as one entry, its current value when the record last changed."""
+    known = PROPERTIES[object_type]
+    names = [n for n in dict.fromkeys(names) if n in known]
+    out: list[dict] = [{} for _ in range(len(page))]
+    if not names:
+        return out
+    h = lifecycle_view(sim)
+    h = h[(h.object_type == object_type).to_numpy() & h.object_id.isin(page.id).to_numpy()]
+    by_id = {k: g for k, g in h.groupby("object_id")} if "lifecyclestage" in names else {}
+    modified = MODIFIED[object_type]
+    for k in range(len(page)):
+        row = page.iloc[k]
+        for name in names:
+            if name == "lifecyclestage":
+                g = by_id.get(row.id)
+                entries = (
+                    []
+                    if g is None
+                    else [
+                        {
+                            "value": v,
+                            "timestamp": ts,
+                            "sourceType": st,
+                            "sourceId": sid,
+                            **({"updatedByUserId": int(u)} if u is not None else {}),
+                        }
+                        for v, ts, st, sid, u in zip(
+                            g.value,
+                            g.timestamp,
+                            g.source_type,
+                            g.source_id,
+                            g.updated_by,
+                            strict=True,
+                        )
+                    ][::-1]
+                )
+            else:
+                value = row.get(name)
+                entries = (
+                    []
+                    if not isinstance(value, str)
+                    else [{"value": value, "timestamp": row[modified], "sourceType": "CRM_UI"}]
+                )
+            out[k][name] = entries
     return out
 
 
@@ -478,10 +622,11 @@ def _options(sim: Simulator, object_type: str) -> dict[str, list[str]]:
             "lifecyclestage": LIFECYCLE,
             "hs_csm_sentiment": list(SENTIMENTS),
         }
+    if object_type == "contacts":
+        return {"lifecyclestage": LIFECYCLE}
     if object_type == "deals":
         return {
-            "dealstage": ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-                          "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"],
+            "dealstage": DEAL_STAGES,
             "pipeline": ["default"],
         }  # fmt: skip
     return {}
@@ -522,7 +667,9 @@ def routes(sim: Simulator) -> list[Route]:
     def list_objects(request: Request, _body) -> JSONResponse:
         q = request.query_params
         object_type = request.path_params["object_type"]
-        limit = max(1, min(LIST_MAX, int(q.get("limit", 10))))
+        history = [n for n in ",".join(q.getlist("propertiesWithHistory")).split(",") if n]
+        # asking for history lowers the page size cap (README.md, "Endpoints served")
+        limit = max(1, min(HISTORY_LIST_MAX if history else LIST_MAX, int(q.get("limit", 10))))
         view = VIEWS[object_type](sim)
         if q.get("archived", "false").lower() == "true":  # nothing is ever archived here
             return JSONResponse({"results": []})
@@ -536,6 +683,9 @@ def routes(sim: Simulator) -> list[Route]:
         # comma-separated and/or repeated
         requested = ",".join(q.getlist("properties")).split(",") if "properties" in q else None
         results = _records(page, object_type, _selected(object_type, requested, sim))
+        if history:
+            for rec, hist in zip(results, _histories(sim, object_type, page, history), strict=True):
+                rec["propertiesWithHistory"] = hist
         to_types = [t for t in q.get("associations", "").split(",") if t]
         if to_types:
             for rec, assoc in zip(
@@ -621,6 +771,44 @@ def routes(sim: Simulator) -> list[Route]:
             results.append(definition)
         return JSONResponse({"results": results})
 
+    def objects_batch_read(request: Request, body: dict) -> JSONResponse:
+        """`POST /crm/v3/objects/{type}/batch/read`: records by id, with `properties` and
+        `propertiesWithHistory`; ids that do not exist (yet) are left out."""
+        object_type = request.path_params["object_type"]
+        started = pd.Timestamp.now(tz="UTC")
+        problem = _unrecognized(
+            body, OBJECT_BATCH_READ_FIELDS, "BatchReadInputSimplePublicObjectId"
+        )
+        for item in body.get("inputs") or []:
+            problem = problem or _unrecognized(item, {"id"}, "SimplePublicObjectId")
+        if problem:
+            return _bad(problem)
+        if body.get("idProperty") not in (None, "hs_object_id"):
+            return _bad(f"Unsupported idProperty {body['idProperty']!r}")
+        inputs, history = body.get("inputs") or [], body.get("propertiesWithHistory") or []
+        cap = HISTORY_BATCH_MAX if history else BATCH_MAX
+        if len(inputs) > cap:
+            return _bad(
+                f"Batch read is limited to {cap} inputs"
+                + (" with propertiesWithHistory" if history else "")
+            )
+        view = VIEWS[object_type](sim)
+        ids = pd.unique(pd.Series([int(i["id"]) for i in inputs], dtype="int64"))
+        page = view[view.id.isin(ids)]
+        results = _records(page, object_type, _selected(object_type, body.get("properties"), sim))
+        if history:
+            for rec, hist in zip(results, _histories(sim, object_type, page, history), strict=True):
+                rec["propertiesWithHistory"] = hist
+        stamps = iso_ms(pd.Series([started, pd.Timestamp.now(tz="UTC")]))
+        return JSONResponse(
+            {
+                "status": "COMPLETE",
+                "results": results,
+                "startedAt": stamps.iat[0],
+                "completedAt": stamps.iat[1],
+            }
+        )
+
     def batch_read(request: Request, body: dict) -> JSONResponse:
         pair = (request.path_params["from_type"], request.path_params["to_type"])
         if not set(pair) <= set(OBJECT_TYPES):
@@ -677,6 +865,11 @@ def routes(sim: Simulator) -> list[Route]:
     return [
         Route("/crm/v3/objects/{object_type}", guarded(list_objects)),
         Route("/crm/v3/objects/{object_type}/search", guarded(search), methods=["POST"]),
+        Route(
+            "/crm/v3/objects/{object_type}/batch/read",
+            guarded(objects_batch_read),
+            methods=["POST"],
+        ),
         Route("/crm/v3/properties/{object_type}", guarded(properties)),
         Route(
             "/crm/v4/associations/{from_type}/{to_type}/batch/read",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"ex_cx_link.ipynb", "cx_overview.ipynb", "ex_overview.ipynb"}
+EXPECTED = {"ex_cx_link.ipynb", "cx_overview.ipynb", "ex_overview.ipynb", "customer_journey.ipynb"}
 # the inline backend renders PNGs into the notebook and never opens a window
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 

@@ -56,7 +56,7 @@ TERMINATION_TYPES = {
 }
 KNOWN_REASONS = re.compile(
     r"missing primary key|missing [a-z_]+|unparseable (timestamp|date|amount)"
-    r"|unknown (deal stage|ticket status|time zone|survey kind)"
+    r"|unknown (deal stage|ticket status|time zone|survey kind|lifecycle stage)"
     r"|unsupported event (type|field)|invalid (interval|date range)"
     r"|orphan reference: [a-z ]+|non-numeric answer|answer out of range"
     r"|won deal without (company association|a valid contract period)"

@@ -1,5 +1,13 @@
 """HubSpot CRM (v3 objects, v4 associations): companies, contacts and deals loaded
-incrementally through the search API, plus the company association of each deal fetched.
+incrementally through the search API, plus the company association of each deal fetched
+and the lifecycle stage history of each company and contact fetched.
+
+Lifecycle history: the search API does not return `propertiesWithHistory`, so the history of
+the records a run fetched is read with the batch read endpoint (`propertiesWithHistory=
+lifecyclestage`, at most 50 records per call when history is asked). HubSpot moves a
+record's `hs_lastmodifieddate`/`lastmodifieddate` on every stage change, so the records
+whose history grew are exactly those the incremental search returns; entries are merged on
+(record, timestamp, value), so reading a record's whole history again adds nothing twice.
 
 Why hand-written resources rather than declarative `rest_api`: the list endpoint has no
 "modified since" filter, so incremental loads need search, a POST whose filter and cursor
@@ -28,6 +36,8 @@ MODIFIED = {
 }
 SEARCH_PAGE = 200  # the search API's maximum page size
 BATCH_SIZE = 100  # deals per association batch read
+HISTORY_BATCH = 50  # records per object batch read when history is asked (HubSpot's cap)
+HISTORY_TYPES = ("companies", "contacts")
 INITIAL_MODIFIED = "1970-01-01T00:00:00.000Z"  # first run: everything
 
 
@@ -137,4 +147,31 @@ def hubspot_source(
                 for to in r["to"]
             ]
 
-    yield from (companies, contacts, deals, deal_companies)
+    def lifecycle_history(parent: DltResource, object_type: str) -> DltResource:
+        @dlt.transformer(
+            data_from=parent,
+            name=f"{object_type}_lifecycle_history",
+            primary_key=("object_id", "timestamp", "value"),
+            write_disposition="merge",
+        )
+        def history(page: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+            """Every lifecycle stage change of the records fetched in this run, one row per
+            entry as sent (`value` "" is a cleared stage; order is not relied on)."""
+            url = f"{base_url}/crm/v3/objects/{object_type}/batch/read"
+            for i in range(0, len(page), HISTORY_BATCH):
+                body = {
+                    "inputs": [{"id": r["id"]} for r in page[i : i + HISTORY_BATCH]],
+                    "properties": [],
+                    "propertiesWithHistory": ["lifecyclestage"],
+                }
+                results = client.post(url, json=body).json()["results"]
+                yield [
+                    {"object_id": r["id"], **entry}
+                    for r in results
+                    for entry in (r.get("propertiesWithHistory") or {}).get("lifecyclestage") or []
+                ]
+
+        return history
+
+    histories = (lifecycle_history(companies, "companies"), lifecycle_history(contacts, "contacts"))
+    yield from (companies, contacts, deals, deal_companies, *histories)

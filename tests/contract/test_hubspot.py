@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import duckdb
 import pandas as pd
@@ -286,7 +287,12 @@ def _stage(data_dir, deal_id: str) -> str:
         con.close()
 
 
-KEYS = {"raw_hubspot.deal_companies": "deal_id || '/' || company_id"}
+HISTORY_KEY = "object_id || '/' || timestamp || '/' || value"
+KEYS = {
+    "raw_hubspot.deal_companies": "deal_id || '/' || company_id",
+    "raw_hubspot.companies_lifecycle_history": HISTORY_KEY,
+    "raw_hubspot.contacts_lifecycle_history": HISTORY_KEY,
+}
 
 
 def _assert_complete(sim, data_dir) -> None:
@@ -351,3 +357,184 @@ def test_loader_names_the_setting_on_a_bad_token(warehouse, monkeypatch):
     monkeypatch.setenv("SOURCES__HUBSPOT__API_KEY", "wrong-token")
     with pytest.raises(IngestError, match="SOURCES__HUBSPOT__API_KEY"):
         ingest(["hubspot"], echo=lambda _: None)
+
+
+# ---- lifecycle stage history (issue 19) ------------------------------------------------
+HISTORY_TYPES = ("companies", "contacts")
+
+
+def _list_pages(url: str, object_type: str, **params) -> list[list[dict]]:
+    pages, link = [], f"{url}/hubspot/crm/v3/objects/{object_type}"
+    while link:
+        r = requests.get(link, params=params, headers=AUTH)
+        assert r.status_code == 200, r.text
+        pages.append(r.json()["results"])
+        link, params = r.json().get("paging", {}).get("next", {}).get("link"), None
+    return pages
+
+
+@pytest.mark.parametrize("object_type", HISTORY_TYPES)
+def test_list_with_history_pages_by_50_and_reconciles(served, object_type):
+    """`propertiesWithHistory=lifecyclestage` on the list endpoint: pages of at most 50 even
+    when 100 are asked (the next link keeps the parameter), newest entry first, the current
+    value and the `hs_lifecyclestage_<stage>_date` properties agreeing with the history, and
+    as many entries as the ground truth says the raw history table must hold."""
+    sim, url = served
+    props = "lifecyclestage," + ",".join(hubspot.STAGE_DATES)
+    pages = _list_pages(
+        url, object_type, limit=100, properties=props, propertiesWithHistory="lifecyclestage"
+    )
+    records = [r for p in pages for r in p]
+    assert len(records) == sim.ground_truth()[f"raw_hubspot.{object_type}"]
+    assert [len(p) for p in pages[:-1]] == [50] * (len(pages) - 1) and len(pages[-1]) <= 50
+    assert len(pages) == -(-len(records) // 50)
+    entries = 0
+    for r in records:
+        history = r["propertiesWithHistory"]["lifecyclestage"]
+        entries += len(history)
+        assert history, "every record has entered a stage at its creation"
+        stamps = [e["timestamp"] for e in history]
+        assert stamps == sorted(stamps, reverse=True), "newest first"
+        assert stamps[-1] == r["properties"]["createdate"]
+        for e in history:
+            assert e["value"] in {"", hubspot.CUSTOM_STAGE_ID, *hubspot.LIFECYCLE}
+            assert e["sourceType"]
+            assert set(e) <= {"value", "timestamp", "sourceType", "sourceId", "updatedByUserId"}
+        assert r["properties"]["lifecyclestage"] == (history[0]["value"] or None)
+        for name, stage in hubspot.STAGE_DATES.items():
+            entered = [e["timestamp"] for e in history if e["value"] == stage]
+            assert r["properties"][name] == (max(entered) if entered else None)
+        modified = r["properties"][hubspot.MODIFIED[object_type]]
+        assert modified >= stamps[0], "a stage change moves the last-modified date"
+    assert entries == sim.ground_truth()[f"raw_hubspot.{object_type}_lifecycle_history"]
+
+
+def test_history_agrees_with_deals_contracts_and_surveys(served):
+    """Companies: `customer` exactly when a won deal has closed; `opportunity` before it;
+    leads that never convert; a lost first deal regresses to `lead` through a cleared value;
+    evangelists only among companies with a promoter answer; `other` exactly for churned ones."""
+    sim, _ = served
+    w, clock = sim.world, sim.clock
+    h = w.lifecycle  # the world's history (the API's dirt aside)
+    h = h[(h.object_type == "companies") & (h.ts <= clock)]
+    stages = h.groupby("object_id").value.apply(list)
+    comp = w.companies.set_index("company_id")
+    d = w.deals
+    won = set(d.company_id[d.won & (d.close_at <= clock)])
+    lost_first = set(d.company_id[~d.won & (d.renewal_no == 0) & (d.close_at <= clock)])
+    churned = set(comp.index[(comp.churned_at + pd.Timedelta(hours=10) <= clock).fillna(False)])
+    r = w.responses
+    promoters = r[(r.survey_idx == 1) & (r.q1 >= 9) & (r.recorded_at <= clock)]
+    promoter_companies = set(w.contacts.company_id.to_numpy()[promoters.contact_idx.astype(int)])
+    visible = set(comp.index[comp.created_at <= clock])
+    assert set(stages.index) == visible
+    customers = {i for i, s in stages.items() if "customer" in s}
+    assert customers == won
+    for i in customers:
+        s = stages[i]
+        assert s.index("opportunity") < s.index("customer")
+    regressed = {i for i, s in stages.items() if "" in s}
+    assert regressed == lost_first and regressed, "a lost first deal: cleared, then lead"
+    for i in regressed:
+        s = stages[i]
+        assert s[s.index("") + 1] == "lead" and s.index("opportunity") < s.index("")
+    never = {i for i, s in stages.items() if "opportunity" not in s}
+    assert never and not never & won, "leads that never convert"
+    # stages only move forward, except back through a cleared value
+    rank = {v: k for k, v in enumerate(hubspot.LIFECYCLE)}
+    for i, s in stages.items():
+        for before, after in itertools.pairwise(s):
+            assert before == "" or after == "" or rank[after] > rank[before], (i, s)
+    evangelists = {i for i, s in stages.items() if "evangelist" in s}
+    assert evangelists and evangelists <= promoter_companies & customers
+    assert {i for i, s in stages.items() if "other" in s} == churned
+
+
+def test_object_batch_read_with_history(served):
+    sim, url = served
+    endpoint = f"{url}/hubspot/crm/v3/objects/companies/batch/read"
+    ids = [str(i) for i in hubspot.companies_view(sim).id[:3]]
+    body = {
+        "inputs": [{"id": i} for i in [*ids, "1"]],
+        "properties": ["lifecyclestage"],
+        "propertiesWithHistory": ["lifecyclestage"],
+    }
+    r = requests.post(endpoint, json=body, headers=AUTH)
+    assert r.status_code == 200 and r.json()["status"] == "COMPLETE"
+    got = {x["id"]: x for x in r.json()["results"]}
+    assert set(got) == set(ids), "an unknown id is left out"
+    listed = {
+        x["id"]: x
+        for p in _list_pages(url, "companies", limit=50, propertiesWithHistory="lifecyclestage")
+        for x in p
+    }
+    for i in ids:
+        assert got[i]["propertiesWithHistory"] == listed[i]["propertiesWithHistory"]
+    too_many = {**body, "inputs": [{"id": str(i)} for i in range(51)]}
+    r = requests.post(endpoint, json=too_many, headers=AUTH)
+    assert r.status_code == 400 and "50" in r.json()["message"]
+    no_history = {"inputs": too_many["inputs"], "properties": [], "propertiesWithHistory": []}
+    assert requests.post(endpoint, json=no_history, headers=AUTH).status_code == 200
+    r = requests.post(endpoint, json={**body, "limit": 5}, headers=AUTH)
+    assert r.status_code == 400 and "Unrecognized field" in r.json()["message"]
+
+
+def test_search_does_not_take_history(served):
+    _, url = served
+    body = _since("companies", "1970-01-01T00:00:00Z") | {
+        "propertiesWithHistory": ["lifecyclestage"]
+    }
+    r = _search(url, "companies", body)
+    assert r.status_code == 400 and "propertiesWithHistory" in r.json()["message"]
+
+
+def test_loader_reads_history_only_for_changed_records(warehouse):
+    """The history tables are loaded incrementally: the second run batch-reads the history of
+    the records the search found changed, 50 at a time, and the tables reconcile again."""
+    from ingestion.pipeline import ingest
+
+    sim, _, data_dir = warehouse
+    first = ingest(["hubspot"], echo=lambda _: None)[0]
+    _assert_complete(sim, data_dir)
+    reads = "POST /hubspot/crm/v3/objects/contacts/batch/read"
+    n_contacts = sim.ground_truth()["raw_hubspot.contacts"]
+    assert sim.requests[reads] == -(-n_contacts // 50)
+    before = hubspot.contacts_view(sim)
+    sim.advance(45)
+    after = hubspot.contacts_view(sim)
+    merged = after.merge(before, on="id", how="left", suffixes=("", "_before"))
+    changed = int((merged.lastmodifieddate != merged.lastmodifieddate_before).sum())
+    assert changed > 0
+    sim.requests.clear()
+    second = ingest(["hubspot"], echo=lambda _: None)[0]
+    assert 0 < sim.requests[reads] <= -(-changed // 50) + 1
+    assert (
+        second.row_counts["contacts_lifecycle_history"]
+        < first.row_counts["contacts_lifecycle_history"]
+    )
+    _assert_complete(sim, data_dir)
+
+
+def test_deal_stage_entry_times(served):
+    """`hs_v2_date_entered_<stage>`: every deal entered `contractsent` at its creation, a
+    closed one `closedwon` or `closedlost` at its close (same instant as `closedate`, which
+    is sometimes written with an offset); a retired-stage deal has no `closedwon` date."""
+    sim, url = served
+    names = ",".join(["dealstage", "closedate", *hubspot.DEAL_STAGE_DATES])
+    deals = _list_all(url, "deals", properties=names, limit=100)
+    assert len(deals) == sim.ground_truth()["raw_hubspot.deals"]
+    seen = set()
+    for d in deals:
+        p = d["properties"]
+        assert p["hs_v2_date_entered_contractsent"] == p["createdate"]
+        stage = p["dealstage"]
+        for s in ("closedwon", "closedlost"):
+            entered = p[f"hs_v2_date_entered_{s}"]
+            if stage == s:
+                assert pd.Timestamp(entered) == pd.Timestamp(p["closedate"]), d["id"]
+                seen.add(s)
+            else:
+                assert entered is None, (d["id"], stage, s)
+        for s in ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled"):
+            assert p[f"hs_v2_date_entered_{s}"] is None
+    assert seen == {"closedwon", "closedlost"}

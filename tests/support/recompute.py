@@ -1114,3 +1114,215 @@ def _plain(value: object, is_float: bool) -> object:
     if pd.isna(value):
         return None
     return float(value) if is_float else int(value)
+
+
+# --------------------------------------------------------------------------- journey
+
+SEEDS_DIR = __import__("pathlib").Path(__file__).resolve().parents[2] / "dbt" / "seeds"
+
+
+def journey_seeds() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stage rules and stages as configured (the seed files: configuration, not dbt SQL)."""
+    rules = pd.read_csv(SEEDS_DIR / "journey_stage_rules.csv", dtype=str, keep_default_na=False)
+    rules["max_days"] = pd.to_numeric(rules["max_days"]).astype("Int64")
+    stages = pd.read_csv(SEEDS_DIR / "journey_stages.csv")
+    return rules, stages
+
+
+def journey_stage_touchpoints(load: Loader) -> pd.DataFrame:
+    """The HubSpot touchpoints that place CRM customers' stages, from raw: lifecycle stage
+    entries, deals created (new business or renewal), contracts started (first or renewal)
+    and contracts ended unrenewed (renewal_lost, once the CRM has decided the end day).
+    Columns: touchpoint_id (as the warehouse names it, for ties), customer_id, occurred_at,
+    source_system, activity, activity_value."""
+    companies = _company_ids(load)
+    parts = []
+    hist = load("raw_hubspot.companies_lifecycle_history")
+    hist = hist.drop_duplicates(["object_id", "timestamp", "value"])
+    # a stage HubSpot does not define by default (a custom stage id) is quarantined
+    known = set(pd.read_csv(SEEDS_DIR / "hubspot_lifecycle_stages.csv")["lifecycle_stage"])
+    hist = hist[hist["value"].str.strip().str.lower().isin(known | {""})]
+    hist = hist[hist["object_id"].astype(str).str.strip().isin(companies)]
+    parts.append(
+        pd.DataFrame(
+            {
+                "touchpoint_id": "hubspot:lifecycle:"
+                + hist["object_id"].astype(str).str.strip()
+                + ":"
+                + hist["timestamp"]
+                + ":"
+                + hist["value"],
+                "customer_id": hist["object_id"].astype(str).str.strip(),
+                "occurred_at": _parse_instants(hist["timestamp"]),
+                "activity": hist["value"].map(
+                    lambda v: (
+                        "lifecycle_stage_cleared" if v.strip() == "" else "lifecycle_stage_entered"
+                    )
+                ),
+                "activity_value": hist["value"].str.strip().str.lower().replace("", None),
+            }
+        )
+    )
+    contracts = customer_contracts(load)
+    contracts = contracts.assign(
+        started_at=contracts["start"].dt.tz_localize("UTC"),
+        ended_at=contracts["end"].dt.tz_localize("UTC"),
+    )
+    # deals created: every staged deal associated with a staged company (won deals only when
+    # they are contracts)
+    deals = _latest(load("raw_hubspot.deals"), "id")
+    deals = deals.assign(deal_id=deals["id"].astype(str).str.strip())
+    won = won_deals(load)
+    excluded = set(won.loc[won["verdict"] != "contract", "deal_id"])
+    links = load("raw_hubspot.deal_companies")[["deal_id", "company_id"]].dropna()
+    links = links.assign(
+        deal_id=links["deal_id"].astype(str).str.strip(),
+        customer_id=links["company_id"].astype("int64").astype(str),
+    ).drop_duplicates(["deal_id", "customer_id"])
+    links = links[links["customer_id"].isin(companies)]
+    d = deals[~deals["deal_id"].isin(excluded)].merge(links, on="deal_id")
+    d["created_at"] = _parse_instants(d["properties__createdate"])
+    earlier = d[["deal_id", "customer_id", "created_at"]].merge(
+        contracts[["customer_id", "started_at"]], on="customer_id"
+    )
+    renewal = set(earlier.loc[earlier["started_at"] < earlier["created_at"], "deal_id"])
+    parts.append(
+        pd.DataFrame(
+            {
+                "touchpoint_id": "hubspot:deal_created:" + d["deal_id"],
+                "customer_id": d["customer_id"],
+                "occurred_at": d["created_at"],
+                "activity": "deal_created",
+                "activity_value": d["deal_id"].map(
+                    lambda i: "renewal" if i in renewal else "new_business"
+                ),
+            }
+        )
+    )
+    horizons = source_horizons(load)["hubspot"]
+    c = contracts.sort_values(["customer_id", "start", "deal_id"], kind="stable")
+    c = c.assign(number=c.groupby("customer_id").cumcount() + 1)
+    started = c[c["start"] <= horizons.loaded_through_date]
+    parts.append(
+        pd.DataFrame(
+            {
+                "touchpoint_id": "hubspot:contract_started:" + started["deal_id"],
+                "customer_id": started["customer_id"],
+                "occurred_at": started["started_at"],
+                "activity": "contract_started",
+                "activity_value": started["number"].map(lambda n: "first" if n == 1 else "renewal"),
+            }
+        )
+    )
+    pairs = c.merge(c, on="customer_id", suffixes=("", "_later"))
+    renewed = pairs[(pairs["start_later"] <= pairs["end"]) & (pairs["end_later"] > pairs["end"])]
+    ended = c[(c["end"] <= horizons.decided_through_date) & ~c["deal_id"].isin(renewed["deal_id"])]
+    parts.append(
+        pd.DataFrame(
+            {
+                "touchpoint_id": "hubspot:renewal_lost:" + ended["deal_id"],
+                "customer_id": ended["customer_id"],
+                "occurred_at": ended["ended_at"],
+                "activity": "renewal_lost",
+                "activity_value": None,
+            }
+        )
+    )
+    out = pd.concat(parts, ignore_index=True)
+    out["source_system"] = "hubspot"
+    return out[out["occurred_at"].notna()].reset_index(drop=True)
+
+
+def journey_spells(
+    touchpoints: pd.DataFrame, rules: pd.DataFrame, stages: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Stage spells by the documented rules (fct_customer_stage_spells' description), in a
+    plain loop per customer: customer_id, spell_number, journey_stage, entered_at, exited_at,
+    is_regression, days_in_stage."""
+    order = dict(zip(stages["journey_stage"], stages["stage_order"], strict=True))
+    group = dict(zip(stages["journey_stage"], stages["stage_group"], strict=True))
+    by_key = {(r.source_system, r.activity, r.activity_value): r for r in rules.itertuples()}
+    rows = []
+    tp = touchpoints.sort_values(["customer_id", "occurred_at", "touchpoint_id"], kind="stable")
+    for customer, events in tp.groupby("customer_id", sort=True):
+        matched = []
+        for e in events.itertuples():
+            rule = by_key.get((e.source_system, e.activity, e.activity_value)) or by_key.get(
+                (e.source_system, e.activity, "*")
+            )
+            if rule is not None:
+                matched.append((e.occurred_at, e.touchpoint_id, rule))
+        enters = [m for m in matched if m[2].rule_kind == "enter"]
+        first_enter = enters[0][0] if enters else None
+        kept = [
+            m
+            for m in matched
+            if m[2].rule_kind == "enter" or first_enter is None or m[0] < first_enter
+        ]
+        # runs of one stage start spells; a time-limited stage gives way after max_days
+        timeline: list[tuple[pd.Timestamp, str, str]] = []  # (at, tie, stage)
+        for at, tid, rule in kept:
+            if timeline and timeline[-1][2] == rule.journey_stage:
+                continue
+            timeline.append((at, tid, rule.journey_stage))
+        changes = []
+        for k, (at, tid, stage) in enumerate(timeline):
+            changes.append((at, tid, stage))
+            rule = next(m[2] for m in kept if m[1] == tid)
+            if pd.notna(rule.max_days) and rule.then_stage:
+                expiry = at + pd.Timedelta(days=int(rule.max_days))
+                nxt = timeline[k + 1][0] if k + 1 < len(timeline) else None
+                if expiry <= as_of and (nxt is None or expiry < nxt):
+                    changes.append((expiry, "expiry:" + tid, rule.then_stage))
+        changes.sort(key=lambda c: (c[0], c[1]))
+        spells = []
+        for at, _tid, stage in changes:
+            if spells and spells[-1][1] == stage:
+                continue
+            spells.append((at, stage))
+        for n, (at, stage) in enumerate(spells, start=1):
+            exited = spells[n][0] if n < len(spells) else None
+            prev = spells[n - 2][1] if n > 1 else None
+            regression = (
+                prev is not None
+                and order[stage] < order[prev]
+                and not (group[stage] == "customer" and group[prev] == "customer")
+            )
+            rows.append(
+                {
+                    "customer_id": customer,
+                    "spell_number": n,
+                    "journey_stage": stage,
+                    "entered_at": at,
+                    "exited_at": exited,
+                    "is_regression": regression,
+                    "days_in_stage": (
+                        (exited if exited is not None else as_of) - at
+                    ).total_seconds()
+                    / 86400,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def journey_conversion(spells: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort month (UTC month of the first spell) x stage: customers_in_cohort,
+    customers_reached, conversion_rate, median_days_to_stage."""
+    start = spells.groupby("customer_id")["entered_at"].min().rename("journey_started_at")
+    cohort = utc_month(start).rename("cohort_month")
+    first = spells.groupby(["customer_id", "journey_stage"])["entered_at"].min().reset_index()
+    first = first.join(start, on="customer_id").join(cohort, on="customer_id")
+    first["days"] = (first["entered_at"] - first["journey_started_at"]).dt.total_seconds() / 86400
+    reached = first.groupby(["cohort_month", "journey_stage"]).agg(
+        customers_reached=("customer_id", "size"), median_days_to_stage=("days", "median")
+    )
+    sizes = cohort.value_counts().rename("customers_in_cohort")
+    grid = pd.MultiIndex.from_product(
+        [sorted(sizes.index), list(stages["journey_stage"])],
+        names=["cohort_month", "journey_stage"],
+    )
+    out = reached.reindex(grid).reset_index()
+    out["customers_reached"] = out["customers_reached"].fillna(0).astype(int)
+    out["customers_in_cohort"] = out["cohort_month"].map(sizes)
+    out["conversion_rate"] = 100.0 * out["customers_reached"] / out["customers_in_cohort"]
+    return out
