@@ -28,15 +28,14 @@ POLICY_EDIT_DAYS = 400  # days after the start of history; 14:00 UTC
 EVENT_ID_BASE = 970_000_000_000
 KEY_ACCOUNTS = 3  # the organizations with the most tickets get their own policy
 
-# The policies in position order: the first whose filter matches a ticket applies (`when`:
-# the filter, as simulator/README.md spells it out). Targets (minutes) per metric for the two
-# priorities the policy covers, the lower priority first.
+# The policies in position order: the first whose filter (`_filter`) matches a ticket
+# applies. Targets (minutes) per metric for the two priorities the policy covers, the lower
+# priority first.
 POLICIES = [
     {
         "id": 360000400003,
         "title": "Incidents",
         "description": "Calendar-hour targets for urgent and high priority incidents",
-        "when": "type is incident, priority high or urgent",
         "business_hours": False,
         "priorities": ("high", "urgent"),
         "targets": {
@@ -52,7 +51,6 @@ POLICIES = [
         "id": 360000400001,
         "title": "Urgent and high priority",
         "description": "Calendar-hour targets for urgent and high priority tickets",
-        "when": "priority high or urgent",
         "business_hours": False,
         "priorities": ("high", "urgent"),
         "targets": {
@@ -68,7 +66,6 @@ POLICIES = [
         "id": 360000400004,
         "title": "Key accounts",
         "description": "Business-hour targets for the key accounts' other tickets",
-        "when": "priority low or normal, organization one of the key accounts",
         "business_hours": True,
         "priorities": ("low", "normal"),
         "targets": {
@@ -84,7 +81,6 @@ POLICIES = [
         "id": 360000400005,
         "title": "Second line",
         "description": "Business-hour targets for the second-line group's other tickets",
-        "when": "priority low or normal, group the second line's",
         "business_hours": True,
         "priorities": ("low", "normal"),
         "targets": {
@@ -100,7 +96,6 @@ POLICIES = [
         "id": 360000400002,
         "title": "Standard",
         "description": "Business-hour targets for every other ticket",
-        "when": "any other ticket",
         "business_hours": True,
         "priorities": ("low", "normal"),
         "targets": {
@@ -157,13 +152,30 @@ def second_line(world) -> int:
 
 
 def _position(world, ticket_idx: np.ndarray, priority) -> np.ndarray:
-    """The position (0-based) of the policy that applies to each ticket at that priority."""
+    """The position (0-based) of the policy that applies to each ticket at that priority: its
+    filters, as the API lists them, evaluated in position order (the first match wins)."""
     t = world.tickets.iloc[np.asarray(ticket_idx)]
-    high = np.isin(np.asarray(priority), ["high", "urgent"])
-    incident = (t.type == "incident").to_numpy()
-    key = t.organization_id.isin(key_accounts(world)).to_numpy()
-    second = (t.group_id == second_line(world)).to_numpy()
-    return np.select([high & incident, high, key, second], [0, 1, 2, 3], STANDARD)
+    values = {
+        "priority": np.asarray(priority, dtype=object),
+        "type": t.type.to_numpy(),
+        "organization_id": t.organization_id.astype(str).to_numpy(),
+        "group_id": t.group_id.astype(str).to_numpy(),
+    }
+
+    def holds(cond: dict) -> np.ndarray:
+        v = values[cond["field"]]
+        return np.isin(v, cond["value"]) if cond["operator"] == "includes" else v == cond["value"]
+
+    matches = []
+    for pos in range(len(POLICIES)):
+        f = _filter(world, pos)
+        ok = np.ones(len(t), bool)
+        for cond in f["all"]:
+            ok &= holds(cond)
+        if f["any"]:
+            ok &= np.logical_or.reduce([holds(cond) for cond in f["any"]])
+        matches.append(ok)
+    return np.select(matches, range(len(POLICIES)), STANDARD)
 
 
 _IDS = np.array([p["id"] for p in POLICIES])
@@ -395,20 +407,17 @@ def instances(world) -> pd.DataFrame:
         np.floor((clock.at(np.nan_to_num(end).astype(np.int64)) - clock.at(act)) / 60),
     )
     # deleted tickets: the engine stops with the ticket (nothing after its deletion)
-    deleted = t.deleted_at.iloc[inst.ticket_idx.to_numpy()]
-    inst["deleted_ts"] = np.where(
-        deleted.notna(), _epoch(deleted.fillna(pd.Timestamp(0, tz="UTC"))), np.nan
-    )
+    inst["deleted_ts"] = _epoch_or_nan(t.deleted_at.iloc[inst.ticket_idx.to_numpy()])
     return inst.drop(columns=["kind", "is_start", "end_ts", "end_kind"])
 
 
 @cache
-def pausable_instances(world) -> pd.DataFrame:
+def timed_instances(world) -> pd.DataFrame:
     """One row per instance of the metrics other than reply time (requester wait and agent
     work: instance 1, from the ticket's creation; periodic and pausable update: one per
     public agent comment): policy, latest target, activation, the breach that stands (if
     any) and the latest fulfilment. Epoch seconds."""
-    sp = spans(world)
+    sp = state_changes(world)
     first = sp.groupby("j", sort=True).first()
     last = sp.groupby("j", sort=True).last()
     breach = sp.breach_ts.groupby(sp.j).min()
@@ -421,7 +430,7 @@ def pausable_instances(world) -> pd.DataFrame:
             "instance_id": first.instance_id.to_numpy(),
             "priority": t.priority.to_numpy(),
             "ts": first.ts.to_numpy(),
-            "target": first.target.to_numpy(),
+            "target": last.target.to_numpy(),
             "business_hours": first.business_hours.to_numpy(),
             "breach_ts": breach.reindex(first.index).to_numpy(),
             "fulfilled_ts": np.where(last.state == "fulfill", last.ts, np.nan),
@@ -430,10 +439,7 @@ def pausable_instances(world) -> pd.DataFrame:
     pos = _position(world, inst.ticket_idx.to_numpy(), inst.priority.to_numpy())
     inst["policy_id"], inst["policy_title"] = _IDS[pos], _TITLES[pos]
     inst["breached"] = ~np.isnan(inst.breach_ts)
-    deleted = world.tickets.deleted_at.iloc[inst.ticket_idx.to_numpy()]
-    inst["deleted_ts"] = np.where(
-        deleted.notna(), _epoch(deleted.fillna(pd.Timestamp(0, tz="UTC"))), np.nan
-    )
+    inst["deleted_ts"] = _epoch_or_nan(world.tickets.deleted_at.iloc[inst.ticket_idx.to_numpy()])
     return inst
 
 
@@ -502,13 +508,15 @@ def _update_changes(world, st: pd.DataFrame) -> pd.DataFrame:
 
 
 @cache
-def spans(world) -> pd.DataFrame:
-    """Every change of state of each pausable metric (`state`: activate, pause, fulfill) from
-    the ticket's status history; `j` numbers the (ticket, metric) instances. An activation
-    starts a span in which the metric runs, ended by the next change (`end`, `end_kind`; NaN:
-    still running at the end of the world). Metric seconds are business seconds of the
+def state_changes(world) -> pd.DataFrame:
+    """Every change of state (`state`: activate, pause, fulfill, or reapply at an escalation)
+    of the instances of the metrics other than reply time: requester wait and agent work from
+    the ticket's status history, periodic and pausable update from its public agent comments
+    (`_update_changes`); `j` numbers the (metric, ticket, instance) instances. Each change
+    ends the span the metric ran or waited in since the one before (`end`: the next change's
+    time; NaN: none before the end of the world). Metric seconds are business seconds of the
     schedule for a business-hours target, else calendar seconds; `ran_*` are the seconds the
-    metric had run by the change. At each activation, while the target is not used up, a
+    metric had run by the change. At an activation, while the target is not used up, a
     breach is scheduled (`due_ts`); it stands only if it comes before the span ends."""
     st = _status_history(world)
     parts = []
@@ -540,7 +548,6 @@ def spans(world) -> pd.DataFrame:
     g = ch.groupby(key, sort=False)
     ch["j"] = g.ngroup()
     ch["end"] = g.ts.shift(-1)
-    ch["end_kind"] = g.state.shift(-1)
 
     tick = t.iloc[ch.ticket_idx.to_numpy()].reset_index(drop=True)
     ts = ch.ts.to_numpy()
@@ -623,7 +630,7 @@ def events(world) -> pd.DataFrame:
     e["elapsed_calendar_min"] = inst.elapsed_calendar_min.to_numpy()[e.i]
     e["elapsed_business_min"] = inst.elapsed_business_min.to_numpy()[e.i]
     e["gone"] = inst.deleted_ts.to_numpy()[e.i]
-    e = pd.concat([e, _pausable_events(world, offset=n)], ignore_index=True)
+    e = pd.concat([e, _timed_events(world, offset=n)], ignore_index=True)
     e["ts"] = e.ts.astype(np.int64)
     e = e[~(e.ts >= e.gone.fillna(np.inf))]  # nothing after a ticket's deletion
     e = e[e.ts < int(world.config.end.timestamp())]
@@ -632,11 +639,11 @@ def events(world) -> pd.DataFrame:
     return e.sort_values(["ts", "id"], ignore_index=True).drop(columns=["gone"])
 
 
-def _pausable_events(world, offset: int) -> pd.DataFrame:
+def _timed_events(world, offset: int) -> pd.DataFrame:
     """apply_sla at creation; per change of state an activate, pause or fulfill (with an
     update_status: the minutes run so far); with each activation, while the target is not
     used up, a breach written then for its due time (deleted unless it comes first)."""
-    inst, ch = pausable_instances(world), spans(world)
+    inst, ch = timed_instances(world), state_changes(world)
     n = len(ch)
     j = ch.j.to_numpy()
     ts = ch.ts.to_numpy()
@@ -701,14 +708,14 @@ def outcomes(world, clock: pd.Timestamp) -> pd.DataFrame:
     seen["outcome_ts"] = np.where(breached, due, np.where(fulfilled, end, np.nan))
     later = seen.reapply_ts.to_numpy() > c  # re-applied after the clock: not yet
     seen["target"] = np.where(later, seen.first_target, seen.target)
-    return pd.concat([seen, _pausable_outcomes(world, c)], ignore_index=True)
+    return pd.concat([seen, _timed_outcomes(world, c)], ignore_index=True)
 
 
-def _pausable_outcomes(world, c: int) -> pd.DataFrame:
+def _timed_outcomes(world, c: int) -> pd.DataFrame:
     """requester wait and agent work at epoch second `c`: breached once the standing breach
     has come; otherwise as the last span begun by then left it: running (active), paused,
     or fulfilled (achieved at that fulfilment; a reopen runs the metric again)."""
-    inst, sp = pausable_instances(world), spans(world)
+    inst, sp = timed_instances(world), state_changes(world)
     last = sp[sp.ts <= c].groupby("j").last()
     gone = inst.deleted_ts.to_numpy() <= c
     seen = inst[(inst.ts <= c).to_numpy() & ~gone].copy()

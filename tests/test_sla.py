@@ -96,7 +96,7 @@ def test_pausable_metrics_follow_the_ticket_status_history():
     solve and run again on a reopen. Their minutes are the running spans' sum; a breach
     stands exactly when the running time reaches the target before a pause or fulfilment."""
     w = world()
-    ev, inst, ch = sla.events(w), sla.pausable_instances(w), sla.spans(w)
+    ev, inst, ch = sla.events(w), sla.timed_instances(w), sla.state_changes(w)
     st = w.ticket_events[w.ticket_events.field == "status"]
     st = st.assign(ts=st.ts.astype("datetime64[s, UTC]").astype("int64"))
     held = set(st[st.value == "hold"].ticket_idx)
@@ -162,7 +162,7 @@ def test_update_metrics_run_between_public_agent_comments():
     one (or a solve); pausable update the same, paused in pending and on-hold. Checked against
     the ticket's own comments and statuses, with the targets the policies endpoint lists."""
     w = world()
-    inst = sla.pausable_instances(w)
+    inst = sla.timed_instances(w)
     upd = inst[inst.metric.isin(["periodic_update_time", "pausable_update_time"])]
     te, t = w.ticket_events, w.tickets
     te = te.assign(ts=te.ts.astype("datetime64[s, UTC]").astype("int64"))
@@ -270,7 +270,7 @@ def test_each_instance_is_held_to_the_first_policy_whose_filter_matches():
                 return p["id"]
         raise AssertionError(f"no policy for {ticket}")
 
-    inst = pd.concat([sla.instances(w), sla.pausable_instances(w)], ignore_index=True)
+    inst = pd.concat([sla.instances(w), sla.timed_instances(w)], ignore_index=True)
     raised = t.escalated_at.astype("datetime64[s, UTC]").astype("int64").to_numpy()
     for row in inst.sample(1500, random_state=5).itertuples():
         k = row.ticket_idx
