@@ -59,14 +59,19 @@ class Snapshot:
         )[0]
 
     def default_months(self) -> tuple[dt.date, dt.date]:
-        """The last 12 complete months (the dashboard's default range)."""
+        """The last 12 complete months (the dashboard's default range): complete as
+        `cx_metrics_monthly.is_complete_month` says (every CX source loaded past the month's
+        end; tested against the recomputation), or, for a month that mart lacks, the data
+        reaches the month's last day."""
         as_of = self.as_of()
         months = [
             m
             for (m,) in self.rows(
                 "select month from (select month from cx_metrics_monthly union "
                 "select month from ex_metrics_monthly union select month from xm_team_monthly) "
-                "where month + interval 1 month - interval 1 day <= ? order by month",
+                "left join cx_metrics_monthly using (month) "
+                "where coalesce(is_complete_month, "
+                "month + interval 1 month - interval 1 day <= ?) order by month",
                 [as_of],
             )
         ]

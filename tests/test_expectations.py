@@ -378,6 +378,28 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         "update marts.sla_cross_check set agrees = false where sla_instance_id = "
         "(select min(sla_instance_id) from marts.sla_cross_check where agrees)",
     ),
+    # the journey
+    (
+        "fct_customer_stage_spells_exit_after_entry",
+        "update marts.fct_customer_stage_spells set exited_at = entered_at where spell_id = "
+        "(select min(spell_id) from marts.fct_customer_stage_spells where exited_at is not null)",
+    ),
+    (
+        "fct_customer_stage_spells_current_iff_open",
+        "update marts.fct_customer_stage_spells set is_current = true where spell_id = "
+        "(select max(spell_id) from marts.fct_customer_stage_spells where exited_at is not null)",
+    ),
+    (
+        "cx_journey_stage_monthly_parts_within_totals",  # more satisfied answers than answers
+        "update marts.cx_journey_stage_monthly set csat_satisfied = csat_responses + 1 "
+        f"where rowid = {_first('marts.cx_journey_stage_monthly', 'true', 'month, journey_stage')}",
+    ),
+    (
+        "cx_journey_stage_conversion_reached_within_cohort",
+        "update marts.cx_journey_stage_conversion set customers_reached = customers_in_cohort + 1 "
+        "where rowid = "
+        f"{_first('marts.cx_journey_stage_conversion', 'true', 'cohort_month, journey_stage')}",
+    ),
 ]
 
 
