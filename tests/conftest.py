@@ -50,6 +50,26 @@ def built_warehouse(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def scale_1_warehouse(tmp_path_factory):
+    """The scale-1 world (seed 42, the demo's size) loaded over HTTP and the models the
+    planted effects are read from built (`+xm_link_summary`, the journey marts): data dir.
+    Built once per session for the e2e checks that the warehouse recovers what the simulator
+    planted. Tests must only read it."""
+    from ingestion.pipeline import ingest
+    from simulator.generator import SimConfig, World
+    from warehouse.dbt import run_dbt
+
+    data_dir = tmp_path_factory.mktemp("scale_1") / "data"
+    sim = Simulator(World(SimConfig(scale=1.0, seed=42)))
+    with serve_in_thread(sim) as url, environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}):
+        ingest(echo=lambda _: None)
+        run_dbt(["seed"], echo=lambda _: None)
+        select = ["+xm_link_summary", "+cx_journey_stage_monthly", "+cx_onboarding_renewals"]
+        run_dbt(["run", "--select", *select], echo=lambda _: None)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def published_snapshot(built_warehouse, tmp_path_factory):
     """The session's test warehouse published (DuckDB snapshot + Parquet), as BI tools and the
     dashboard read it: a data dir of its own (the warehouse linked in). Tests must only read it."""

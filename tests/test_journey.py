@@ -324,11 +324,7 @@ def test_onboarding_renewals_recomputed_from_the_touchpoints(con):
         answers = tp[(tp.activity == "csat_answered") & tp.ticket_id.isin(tickets)]
         breaches = int((inside & (mine.activity == "sla_breached")).sum())
         satisfied = int((answers.score >= 4).sum())
-        poor = (
-            None
-            if not tickets
-            else breaches > 0 or (len(answers) > 0 and 2 * satisfied < len(answers))
-        )
+        poor = None if answers.empty else 2 * satisfied < len(answers)
         ended = tp[(tp.activity == "contract_ended") & (tp.deal_id == s.deal_id)]
         outcome = (
             None
@@ -362,3 +358,44 @@ def test_onboarding_renewals_recomputed_from_the_touchpoints(con):
 
 
 ONBOARDING_WINDOW_DAYS = 90  # the journey_stage_rules seed's onboarding max_days
+
+
+# ---- the planted effects through the whole warehouse, at scale 1 ---------------------
+def _scale_1(data_dir, sql: str) -> pd.DataFrame:
+    c = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return c.execute(sql).df()
+    finally:
+        c.close()
+
+
+@pytest.mark.e2e
+def test_warehouse_finds_onboarding_tickets_rated_lower_at_scale_1(scale_1_warehouse):
+    """cx_journey_stage_monthly, summed over the months: CSAT of tickets created in the
+    onboarding stage is lower than in steady-state support, as the simulator planted it
+    (test_planted_effect_onboarding_...)."""
+    by_stage = _scale_1(
+        scale_1_warehouse,
+        "select journey_stage, sum(csat_satisfied) satisfied, sum(csat_responses) responses "
+        "from marts.cx_journey_stage_monthly group by journey_stage",
+    ).set_index("journey_stage")
+    csat = by_stage.satisfied / by_stage.responses
+    assert by_stage.loc["onboarding", "responses"] > 200, by_stage
+    assert by_stage.loc["support", "responses"] > 1000, by_stage
+    assert csat["onboarding"] < csat["support"] - 0.05, csat
+
+
+@pytest.mark.e2e
+def test_warehouse_finds_poor_onboardings_churn_more_at_scale_1(scale_1_warehouse):
+    """cx_onboarding_renewals: over the onboardings the help desk saw whole and whose first
+    renewal is decided, churn after a poor onboarding exceeds churn after a good one, as the
+    simulator planted it (test_planted_effect_poor_onboarding_...)."""
+    rows = _scale_1(
+        scale_1_warehouse,
+        "select is_poor_onboarding, first_renewal_outcome = 'churned' as churned "
+        "from marts.cx_onboarding_renewals where is_onboarding_observed "
+        "and is_poor_onboarding is not null and first_renewal_outcome is not null",
+    )
+    churn = rows.groupby("is_poor_onboarding").churned.agg(["mean", "size"])
+    assert churn.loc[True, "size"] >= 10 and churn.loc[False, "size"] >= 20, churn
+    assert churn.loc[True, "mean"] > churn.loc[False, "mean"] + 0.1, churn

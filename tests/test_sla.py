@@ -16,10 +16,9 @@ import pandas as pd
 import pytest
 
 from simulator import sla
-from simulator.credentials import loader_env
-from simulator.server import Simulator, serve_in_thread
+from simulator.server import Simulator
 from tests.support import recompute as rc
-from tests.support.world import environ, world
+from tests.support.world import world
 
 KEY = ["ticket_id", "sla_metric", "instance_id"]
 
@@ -390,20 +389,11 @@ def test_planted_effect_lower_engagement_more_breaches_at_scale_1():
 
 
 @pytest.mark.e2e
-def test_link_summary_finds_engaged_teams_breach_less_at_scale_1(tmp_path):
+def test_link_summary_finds_engaged_teams_breach_less_at_scale_1(scale_1_warehouse):
     """The planted effect through the whole warehouse: the scale-1 world loaded over HTTP and
     the link summary built by dbt find SLA attainment rising with team engagement (and eNPS),
     as the simulator planted it (test_planted_effect_...)."""
-    from ingestion.pipeline import ingest
-    from simulator.generator import SimConfig, World
-    from warehouse.dbt import run_dbt
-
-    data_dir = tmp_path / "data"
-    sim = Simulator(World(SimConfig(scale=1.0, seed=42)))
-    with serve_in_thread(sim) as url, environ({**loader_env(url), "XM_DATA_DIR": str(data_dir)}):
-        ingest(echo=lambda _: None)
-        run_dbt(["seed"], echo=lambda _: None)
-        run_dbt(["run", "--select", "+xm_link_summary"], echo=lambda _: None)
+    data_dir = scale_1_warehouse
     rows = _read(
         data_dir,
         "select ex_metric, n, pearson_r from marts.xm_link_summary "

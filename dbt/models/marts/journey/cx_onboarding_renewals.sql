@@ -3,8 +3,9 @@
     says) and what it did at its first renewal (the end of that contract).
 
     - onboarding: tickets created in the window, their CSAT answers (whenever recorded) and
-      SLA breaches in the window; `is_poor_onboarding` = CSAT under 50% or at least one
-      breach; null when the customer opened no ticket in the window (no evidence).
+      SLA breaches in the window; `is_poor_onboarding` = CSAT under 50%; null when no
+      onboarding ticket was rated (no evidence). Breaches are kept as a column, not a verdict:
+      with six SLA metrics most onboardings with a ticket have one (DECISIONS.md, Journey).
     - `is_onboarding_observed`: the help desk's data covers the whole window (its first
       ticket in the warehouse is no later than the contract start, and the window has ended);
       onboardings before the help desk's history cannot be judged.
@@ -112,12 +113,8 @@ final as (
         end as onboarding_csat,
         coalesce(breaches.onboarding_sla_breaches, 0) as onboarding_sla_breaches,
         case
-            when coalesce(ticket_counts.onboarding_tickets, 0) = 0 then null
-            else
-                coalesce(breaches.onboarding_sla_breaches, 0) > 0
-                or coalesce(
-                    2 * csat.onboarding_csat_satisfied < csat.onboarding_csat_responses, false
-                )
+            when csat.onboarding_csat_responses > 0
+                then 2 * csat.onboarding_csat_satisfied < csat.onboarding_csat_responses
         end as is_poor_onboarding,
         renewals.first_renewal_at,
         renewals.first_renewal_outcome
