@@ -288,6 +288,13 @@ def test_experience_by_stage_recomputed_from_the_touchpoints(con):
         mart.sort_index()[exp.columns], exp.sort_index(), check_dtype=False, check_names=False
     )
     assert set(exp.index.get_level_values(1)) >= {"onboarding", "support"}
+    # a month is final as the recomputation of every CX source's horizon says
+    flags = _df(con, "select distinct month, is_complete_month from marts.cx_journey_stage_monthly")
+    flags["month"] = pd.to_datetime(flags.month)
+    assert flags.month.is_unique
+    expected = rc.cx_complete_months(rc.duckdb_loader(con), list(flags.month))
+    assert flags.set_index("month").is_complete_month.to_dict() == expected.to_dict()
+    assert expected.any() and not expected.all(), "the data end inside a month"
 
 
 def test_journey_marts_carry_no_personal_data(con):
@@ -370,6 +377,7 @@ def _scale_1(data_dir, sql: str) -> pd.DataFrame:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the scale-1 warehouse (session fixture): ~4 min alone
 def test_warehouse_finds_onboarding_tickets_rated_lower_at_scale_1(scale_1_warehouse):
     """cx_journey_stage_monthly, summed over the months: CSAT of tickets created in the
     onboarding stage is lower than in steady-state support, as the simulator planted it
@@ -386,6 +394,7 @@ def test_warehouse_finds_onboarding_tickets_rated_lower_at_scale_1(scale_1_wareh
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the scale-1 warehouse (session fixture): ~4 min alone
 def test_warehouse_finds_poor_onboardings_churn_more_at_scale_1(scale_1_warehouse):
     """cx_onboarding_renewals: over the onboardings the help desk saw whole and whose first
     renewal is decided, churn after a poor onboarding exceeds churn after a good one, as the

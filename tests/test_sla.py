@@ -389,6 +389,7 @@ def test_planted_effect_lower_engagement_more_breaches_at_scale_1():
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the scale-1 warehouse (session fixture): ~4 min alone
 def test_link_summary_finds_engaged_teams_breach_less_at_scale_1(scale_1_warehouse):
     """The planted effect through the whole warehouse: the scale-1 world loaded over HTTP and
     the link summary built by dbt find SLA attainment rising with team engagement (and eNPS),

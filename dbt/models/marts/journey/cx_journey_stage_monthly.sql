@@ -4,7 +4,9 @@
     CSAT and CES answers count by month recorded in the stage of their ticket's creation (the
     experience they rate), NPS answers in the stage at the answer; SLA breaches by month and
     stage of the breach. `customers_in_stage`: customers with a spell of the stage
-    overlapping the month. Ratios ship with their parts (definitions as cx_metrics_monthly). -#}
+    overlapping the month. Ratios ship with their parts (definitions as cx_metrics_monthly).
+    `is_complete_month` is cx_metrics_monthly's: the same sources (HubSpot for the stages,
+    Zendesk, Qualtrics) decide both, so the flag is declared once, there. -#}
 with
 
 touchpoints as (
@@ -21,6 +23,10 @@ spells as (
 
 stages as (
     select * from {{ ref('journey_stages') }}
+),
+
+cx_months as (
+    select * from {{ ref('cx_metrics_monthly') }}
 ),
 
 ticket_stages as (
@@ -143,6 +149,7 @@ final as (
         keys.month,
         keys.journey_stage,
         stages.stage_order,
+        coalesce(cx_months.is_complete_month, false) as is_complete_month,
         coalesce(in_stage.customers_in_stage, 0) as customers_in_stage,
         coalesce(created.tickets_created, 0) as tickets_created,
         coalesce(created.tickets_with_first_reply, 0) as tickets_with_first_reply,
@@ -172,6 +179,7 @@ final as (
         coalesce(breaches.sla_breaches, 0) as sla_breaches
     from keys
     left join stages on keys.journey_stage = stages.journey_stage
+    left join cx_months on keys.month = cx_months.month
     left join in_stage on keys.month = in_stage.month and keys.journey_stage = in_stage.journey_stage
     left join created on keys.month = created.month and keys.journey_stage = created.journey_stage
     left join resolved on keys.month = resolved.month and keys.journey_stage = resolved.journey_stage

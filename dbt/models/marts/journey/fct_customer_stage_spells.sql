@@ -155,8 +155,11 @@ spells as (
 sequenced_spells as (
     select
         spells.*,
-        row_number() over (
-            partition by spells.customer_id order by spells.occurred_at, spells.touchpoint_id
+        -- bigint on every engine (Spark's row_number is an int)
+        cast(
+            row_number() over (
+                partition by spells.customer_id order by spells.occurred_at, spells.touchpoint_id
+            ) as {{ dbt.type_bigint() }}
         ) as spell_number,
         lead(spells.occurred_at) over (
             partition by spells.customer_id order by spells.occurred_at, spells.touchpoint_id

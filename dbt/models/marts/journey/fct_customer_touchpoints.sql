@@ -23,9 +23,12 @@ final as (
         touchpoints.source_system,
         touchpoints.activity,
         touchpoints.activity_value,
-        row_number() over (
-            partition by touchpoints.customer_id, touchpoints.activity
-            order by touchpoints.occurred_at, touchpoints.touchpoint_id
+        -- bigint on every engine (Spark's row_number is an int)
+        cast(
+            row_number() over (
+                partition by touchpoints.customer_id, touchpoints.activity
+                order by touchpoints.occurred_at, touchpoints.touchpoint_id
+            ) as {{ dbt.type_bigint() }}
         ) as occurrence_number,
         spells.journey_stage,
         spells.spell_id,
