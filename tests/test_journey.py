@@ -64,7 +64,7 @@ import re  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from simulator import hubspot, sla  # noqa: E402
+from simulator import hubspot, qualtrics, sla  # noqa: E402
 from simulator.server import Simulator  # noqa: E402
 from tests.support import recompute as rc  # noqa: E402
 from tests.support.world import world  # noqa: E402
@@ -104,25 +104,92 @@ def _counts(con) -> dict[str, int]:
     return dict(rows)
 
 
-def test_touchpoint_counts_per_activity_equal_the_simulators_ground_truth(con):
-    """Every activity the simulator's world decides without dirt in the way, counted from the
-    world as of the clock the session warehouse was loaded at."""
-    w = world()
-    sim = Simulator(w)
-    clock = sim.clock
-    h = hubspot.lifecycle_view(sim)  # as served: a few entries carry a custom stage id (dirt)
+# ---- touchpoint ground truth, per source, from the simulator's world ----------------
+def _crm_horizon(sim: Simulator) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The UTC days HubSpot's data is loaded and decided through (int_source_horizons): the
+    day of the newest last-modified date the API shows by the clock, and the day before."""
+    newest = max(
+        pd.to_datetime(view[column], utc=True).max()
+        for view, column in (
+            (hubspot.companies_view(sim), "hs_lastmodifieddate"),
+            (hubspot.contacts_view(sim), "lastmodifieddate"),
+            (hubspot.deals_view(sim), "hs_lastmodifieddate"),
+        )
+    )
+    loaded = newest.floor("D")
+    return loaded, loaded - pd.Timedelta(days=1)
+
+
+def _lifecycle_truth(sim: Simulator) -> dict[str, int]:
+    """Company lifecycle stage changes served by the clock (contacts' are not touchpoints)."""
+    h = hubspot.lifecycle_view(sim)
     h = h[h.object_type == "companies"]
+    # dirt (unknown enum): a custom stage's numeric id instead of a default stage; staging
+    # quarantines it as an unknown lifecycle stage
     assert (h.value == hubspot.CUSTOM_STAGE_ID).any()
-    h = h[h.value != hubspot.CUSTOM_STAGE_ID]  # quarantined as an unknown lifecycle stage
-    t = w.tickets
-    live = (t.created_at <= clock) & ~(t.deleted_at <= clock)
-    t = t[live]
-    outcomes = sla.outcomes(w, clock)
-    expected = {
+    h = h[h.value != hubspot.CUSTOM_STAGE_ID]
+    return {
         "lifecycle_stage_entered": int((h.value != "").sum()),
+        # a stage moved back: HubSpot clears the value first (a lost first deal)
         "lifecycle_stage_cleared": int((h.value == "").sum()),
-        # every deal associated with a company (an orphan deal reaches no customer)
-        "deal_created": len(hubspot.associations_view(sim)[("deals", "companies")]),
+    }
+
+
+def _deal_truth(sim: Simulator) -> dict[str, int]:
+    """Deals created, closed and turned into contracts by the clock, and the contracts'
+    starts and ends within the CRM's horizon."""
+    d = sim.world.deals
+    # dirt (missing key): a deal without company association reaches no customer (a won one
+    # is quarantined as a won deal without company association, so it is no contract either)
+    associated = hubspot.associations_view(sim)[("deals", "companies")].from_id
+    d = d[d.deal_id.isin(associated)]  # and created by the clock: the view shows no others
+    assert len(d) < len(hubspot.deals_view(sim))  # the dirt is there
+    # dirt (timestamp with offset, unknown enum): a `closedate` written with -05:00 is the same
+    # instant and `closedwon_legacy` is won (the hubspot_deal_stages seed knows the alias):
+    # neither excludes a deal
+    closed = d.close_at <= sim.clock
+    contracts = d[closed & d.won]  # every won deal has a valid contract period
+    # a renewal is a deal after the company's first contract; a renewal whose predecessors
+    # were all quarantined (no association) is new business to the warehouse, which knows
+    # no earlier contract
+    first = contracts.groupby("company_id").renewal_no.min()
+    renewal = d.renewal_no > first.reindex(d.company_id).to_numpy()
+    # renewed: the company's next contract follows (a churn has none; dirt: neither does a
+    # contract whose renewal deal was quarantined, so it looks like a churn, DECISIONS.md)
+    succeeded = pd.MultiIndex.from_arrays([contracts.company_id, contracts.renewal_no - 1])
+    renewed = pd.MultiIndex.from_arrays([contracts.company_id, contracts.renewal_no]).isin(
+        succeeded
+    )
+    loaded_through, decided_through = _crm_horizon(sim)
+    started = contracts.contract_start <= loaded_through  # 00:00 UTC dates
+    ended = contracts.contract_end <= decided_through
+    return {
+        "deal_created": len(d),
+        "deal_won": int((closed & d.won & ~renewal).sum()),
+        "renewal_won": int((closed & d.won & renewal).sum()),
+        "deal_lost": int((closed & ~d.won).sum()),
+        "contract_started": int(started.sum()),
+        "contract_ended": int(ended.sum()),
+        "renewal_lost": int((ended & ~renewed).sum()),
+    }
+
+
+def _helpdesk_truth(sim: Simulator) -> dict[str, int]:
+    """Zendesk tickets and their events by the clock, and the SLA engine's breaches."""
+    clock = sim.clock
+    t = sim.world.tickets
+    # every ticket's organization is a company's (matched on its domain, whose noise staging
+    # normalises away): no help-desk-only customer in this world
+    assert t.organization_id.isin(sim.world.companies.org_id).all()
+    # dirt (deleted): a ticket deleted by the clock is dropped with everything that happened
+    # to it (sla.outcomes leaves its instances out too). Other ticket dirt excludes nothing:
+    # a -05:00 `created_at` is the same instant, `priority: critical` is kept, and a ticket
+    # served without `organization_id` belongs to its requester's organization
+    t = t[(t.created_at <= clock) & ~(t.deleted_at <= clock)]
+    # dirt (SLA): a scrubbed ticket's metric events are quarantined as orphans; the engine's
+    # own instances never include them
+    outcomes = sla.outcomes(sim.world, clock)
+    return {
         "ticket_created": len(t),
         # the first public agent comment: the first reply, else the reply after a reopen
         "first_reply": int((t.first_reply_at.fillna(t.reply2_at) <= clock).sum()),
@@ -130,9 +197,52 @@ def test_touchpoint_counts_per_activity_equal_the_simulators_ground_truth(con):
         "ticket_reopened": int((t.reopened_at <= clock).sum()),
         "sla_breached": int((outcomes.status == "breached").sum()),
     }
-    got = _counts(con)
-    assert {k: got.get(k, 0) for k in expected} == expected
-    assert all(v > 0 for v in expected.values())
+
+
+def _survey_truth(sim: Simulator) -> dict[str, int]:
+    """Valid CSAT, CES and NPS answers the Qualtrics export serves by the clock, each about a
+    known customer."""
+    w = sim.world
+    recorded = pd.to_datetime(w.responses.recorded_at, utc=True) <= sim.clock
+    kinds = w.surveys.kind.to_numpy()[w.responses.survey_idx.to_numpy()]
+    # the activity of each question (the CSAT survey's QID1 is CSAT, QID2 CES)
+    activities = {"csat": ("csat_answered", "ces_answered"), "nps": ("nps_answered",)}
+    counts = dict.fromkeys([a for names in activities.values() for a in names], 0)
+    for served, kind, seen in zip(qualtrics._responses(sim), kinds, recorded, strict=True):
+        if not seen or kind not in activities:  # eNPS answers are about employees
+            continue
+        values = served["values"]
+        # dirt (missing key): a CSAT response without `ticket_id` has no customer. With one,
+        # the customer is the ticket's organization's company (deleted tickets' too)
+        if kind == "csat" and "ticket_id" not in values:
+            continue
+        for n, (activity, question) in enumerate(
+            zip(activities[kind], qualtrics.QUESTIONS[kind], strict=True), start=1
+        ):
+            # dirt: an unanswered (omitted), non-numeric ("N/A") or out-of-range answer is
+            # quarantined: the answer has no score
+            answer = values.get(f"QID{n}")
+            if isinstance(answer, int) and answer in question.recodes:
+                counts[activity] += 1
+    # an NPS respondent's customer: the contact's company association, else (dirt: missing
+    # `associatedcompanyid`) its email domain's company, which is the same company here (no
+    # two companies share a domain); the respondent email's noise is normalised away
+    contacts = w.contacts
+    domains = w.companies.domain.to_numpy()[contacts.company_idx.to_numpy()]
+    assert w.companies.domain.is_unique
+    assert (contacts.email.str.split("@").str[1] == domains).all()
+    return counts
+
+
+def test_touchpoint_counts_per_activity_equal_the_simulators_ground_truth(con):
+    """Every activity's count, recomputed from the simulator's world as of the clock the
+    session warehouse was loaded at (what the APIs served then), less the planted dirt the
+    warehouse quarantines or drops (each exclusion named where it is made)."""
+    sim = Simulator(world())
+    expected = _lifecycle_truth(sim) | _deal_truth(sim) | _helpdesk_truth(sim) | _survey_truth(sim)
+    assert len(expected) == 17
+    assert _counts(con) == expected
+    assert all(v > 0 for v in expected.values()), expected
 
 
 def test_touchpoints_reconcile_with_raw_and_the_facts(con):
