@@ -197,7 +197,7 @@ def test_start_date_resumes_after_the_clock_moves(served):
         i: max(r["values"]["recordedDate"] for r in _export(url, sid)[1]) for i, sid in ids.items()
     }
     before = sum(len(_recorded(sim, i)) for i in ids.index)
-    sim.advance(10)
+    sim.advance(30)  # a month: the small test world can go ten days without an answer
     new = 0
     for i, sid in ids.items():
         rows = _export(url, sid, startDate=last[i])[1]
@@ -313,7 +313,7 @@ def test_loader_matches_ground_truth_and_loads_only_new_responses(warehouse, mon
     assert _exports_started(sim) == 3
 
     before = truth["raw_qualtrics.survey_responses"]
-    sim.advance(10)
+    sim.advance(30)  # a month: the small test world can go ten days without an answer
     (result,) = ingest(["qualtrics"], echo=lambda _: None)
     truth = {k: v for k, v in sim.ground_truth().items() if k.startswith("raw_qualtrics.")}
     assert truth["raw_qualtrics.survey_responses"] > before
