@@ -136,10 +136,13 @@ def test_served_limits_answer_429_and_count_down_in_headers():
 @pytest.mark.slow
 def test_a_rate_limited_load_completes_and_reconciles(tmp_path):
     """The test world through the published limits, 20x faster than real time (Zendesk's
-    exports: 10 per 3 s), and the other vendors' limits tightened to 3 a window so the test
-    world's few requests meet each vendor's 429 (HubSpot's without Retry-After)."""
+    exports: 10 per 3 s), the other vendors' per-second and per-minute limits tightened
+    (HubSpot 1 per half second, the others 3 a window) so the test world's few requests meet
+    each vendor's 429 (HubSpot's without Retry-After)."""
     limits = [
-        lim if lim.vendor == "zendesk" else dataclasses.replace(lim, requests=min(lim.requests, 3))
+        dataclasses.replace(lim, requests=1 if lim.vendor == "hubspot" else 3)
+        if lim.vendor != "zendesk" and lim.window <= 60  # not HubSpot's daily limit
+        else lim
         for lim in LIMITS
     ]
     limiter = RateLimiter(limits=limits, time_scale=20)
@@ -154,3 +157,32 @@ def test_a_rate_limited_load_completes_and_reconciles(tmp_path):
     # nothing lost, nothing twice: every raw table holds the ground truth's distinct records
     for table, expected in sim.ground_truth().items():
         assert counts[table] == (expected, expected), table
+
+
+def test_the_backfill_table_sums_the_sources_and_flags_a_failing_load():
+    from benchmarks.backfill import backfill_markdown, project
+
+    exports = [(float(i), "zendesk", "GET", EXPORT) for i in range(25)]
+    hubspot = [(100.0 + i, "hubspot", "GET", "/hubspot/crm/v3/objects/deals") for i in range(3)]
+    traces = {"full": exports + hubspot, "daily": exports[:2]}
+    seconds = {"full": {"zendesk": 30.0, "hubspot": 4.0}, "daily": {"zendesk": 2.0}}
+    record = project(traces, seconds, RetryPolicy(max_attempts=10, max_delay=60))
+    full = record["loads"]["full"]
+    assert full["sources"]["zendesk"]["projected_seconds"] == 30.0 + 100.0
+    assert full["sources"]["hubspot"]["projected_seconds"] == 4.0  # 3 requests: no wait
+    assert full["total"]["projected_seconds"] == 134.0 and not full["total"]["fails"]
+    assert record["loads"]["daily"]["total"]["limit_wait_seconds"] == 0.0
+    assert {lim["vendor"] for lim in record["limits"]} == {
+        "zendesk",
+        "hubspot",
+        "bamboohr",
+        "qualtrics",
+    }
+    rows = backfill_markdown([{"date": "2026-11-30", "scale": 1, "backfill": record}])
+    assert "| 2026-11-30 | 1 | full | **total** | 28 |  | 2 | 34.0 s | 100 s | 2 min |" in rows
+    failing = project(traces, seconds, RetryPolicy(max_attempts=3, max_delay=10))
+    assert failing["loads"]["full"]["total"]["fails"]
+    assert any(
+        "fails: retries exhausted" in row
+        for row in backfill_markdown([{"date": "2026-11-30", "scale": 1, "backfill": failing}])
+    )
