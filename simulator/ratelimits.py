@@ -239,7 +239,7 @@ class RateLimiter:
         }
         return 429, retry | {"Content-Type": "application/json"}, orjson.dumps(body)
 
-    def headers(self, decision: Decision, path: str) -> dict[str, str]:
+    def headers(self, decision: Decision) -> dict[str, str]:
         """The rate-limit headers on an answered request, as each vendor sends them."""
         r = decision.remaining
         if "account" in r and r["account"][0].vendor == "zendesk":

@@ -172,11 +172,11 @@ def create_app(sim: Simulator) -> Starlette:
             return await call_next(request)
         sim.requests[vendor] += 1
         sim.requests[f"{request.method} {path}"] += 1
-        limited = None
-        if sim.rate_limits is not None:
-            limited = sim.rate_limits.check(request.method, path)
+        limiter, limited = sim.rate_limits, None  # the limiter this request met
+        if limiter is not None:
+            limited = limiter.check(request.method, path)
             if not limited.allowed:
-                status, headers, body = sim.rate_limits.refusal(limited)
+                status, headers, body = limiter.refusal(limited)
                 return Response(body, status_code=status, headers=headers)
         if sim.trace is not None:
             sim.trace.append((time.perf_counter(), vendor, request.method, path))
@@ -193,12 +193,13 @@ def create_app(sim: Simulator) -> Starlette:
                 code = int(sim._fault_rng.choice([500, 502, 503]))
                 return Response("simulated server error", status_code=code)
             await asyncio.sleep(sim.slow_seconds)
+        # views are CPU-bound pandas work: keep the event loop responsive
         if sim.captured is None:
             response = await call_next(request)
         else:
             response = await _capture(sim.captured, vendor, request, call_next)
         if limited is not None:
-            response.headers.update(sim.rate_limits.headers(limited, path))
+            response.headers.update(limiter.headers(limited))
         return response
 
     app = Starlette(
