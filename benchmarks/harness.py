@@ -658,6 +658,7 @@ def summary_markdown(
     changes: list[dict] | None = None,
     notes: str | None = None,
     history: list[dict] | None = None,
+    backfills: list[dict] | None = None,
 ) -> str:
     lines = ["# Benchmark results", ""]
     if results:
@@ -799,6 +800,11 @@ def summary_markdown(
                 f"{d['ratio']:.1f}x | {run_r} |"
             )
 
+    if backfills:
+        from benchmarks.backfill import backfill_markdown
+
+        lines += backfill_markdown(backfills)
+
     if changes:
         lines += ["", "## Changes made from the profile (before / after)", ""]
         for c in changes:
@@ -883,6 +889,8 @@ def load_changes(results_dir: Path = RESULTS_DIR) -> list[dict]:
 
 
 def write_summary(results_dir: Path = RESULTS_DIR) -> tuple[Path, Path | None]:
+    from benchmarks.backfill import load_backfills
+
     results = load_results(results_dir)
     md = results_dir / "summary.md"
     notes = results_dir / "notes.md"  # hand-written: findings, what could not be run and why
@@ -892,6 +900,7 @@ def write_summary(results_dir: Path = RESULTS_DIR) -> tuple[Path, Path | None]:
             load_changes(results_dir),
             notes.read_text() if notes.exists() else None,
             load_results(results_dir / HISTORY_DIR),
+            load_backfills(results_dir),
         )
     )
     return md, plot(results, results_dir / "scaling.png")

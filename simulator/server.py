@@ -4,7 +4,8 @@
     /zendesk/...     Zendesk Support API v2             (http://host:port/zendesk/api/v2)
     /bamboohr/...    BambooHR API v1 (legacy gateway)   (http://host:port/bamboohr/api/gateway.php/{domain}/v1)
     /qualtrics/...   Qualtrics API v3                   (http://host:port/qualtrics/API/v3)
-    /_sim/...        simulator control: status, clock, faults, ground truth, request counts
+    /_sim/...        simulator control: status, clock, faults, rate limits, ground truth,
+                     request counts
 
 The world is generated once; the clock decides what the APIs show.
 """
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from simulator.generator import SimConfig, World
+from simulator.ratelimits import RateLimiter
 
 VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
 
@@ -37,7 +39,13 @@ VENDORS = ("hubspot", "zendesk", "bamboohr", "qualtrics")
 class Simulator:
     """The running simulator's state: the world, the clock, faults and request counts."""
 
-    def __init__(self, world: World, fault_rate: float = 0.0, slow_seconds: float = 0.3):
+    def __init__(
+        self,
+        world: World,
+        fault_rate: float = 0.0,
+        slow_seconds: float = 0.3,
+        rate_limits: RateLimiter | None = None,
+    ):
         self.world = world
         self.config: SimConfig = world.config
         self.clock: pd.Timestamp = self.config.clock0
@@ -47,6 +55,11 @@ class Simulator:
         self.requests: collections.Counter[str] = collections.Counter()
         self.faults: collections.Counter[str] = collections.Counter()
         self.exports: dict[str, dict] = {}  # Qualtrics export jobs
+        # the vendors' published rate limits (simulator/ratelimits.py), when enforced
+        self.rate_limits = rate_limits
+        # when a list: (perf_counter seconds, vendor, method, path) of every request answered
+        # (not refused by a rate limit), for the benchmark's backfill projection
+        self.trace: list[tuple[float, str, str, str]] | None = None
         # when a list: every vendor exchange as it crossed the wire (method, path, query, headers,
         # body, status, response body), for the contract tests against the vendors' specifications
         self.captured: list[dict] | None = None
@@ -102,6 +115,7 @@ def create_app(sim: Simulator) -> Starlette:
                 "seed": c.seed,
                 "dirty_rate": c.dirty_rate,
                 "fault_rate": sim.fault_rate,
+                "rate_limits": _rate_limits_status(sim),
             }
         )
 
@@ -119,11 +133,28 @@ def create_app(sim: Simulator) -> Starlette:
         if request.method == "DELETE":
             sim.requests.clear()
             sim.faults.clear()
-        return JSONResponse({"requests": dict(sim.requests), "faults": dict(sim.faults)})
+        throttled = dict(sim.rate_limits.throttled) if sim.rate_limits else {}
+        if request.method == "DELETE" and sim.rate_limits:
+            sim.rate_limits.throttled.clear()
+        return JSONResponse(
+            {"requests": dict(sim.requests), "faults": dict(sim.faults), "throttled": throttled}
+        )
 
     async def faults(request: Request) -> JSONResponse:
         sim.fault_rate = float(request.query_params.get("rate", sim.fault_rate))
         return JSONResponse({"fault_rate": sim.fault_rate})
+
+    async def rate_limits(request: Request) -> JSONResponse:
+        """POST ?time_scale=60 enforces the vendors' limits (that much faster); DELETE stops."""
+        if request.method == "POST":
+            try:
+                scale = float(request.query_params.get("time_scale", "1"))
+                sim.rate_limits = RateLimiter(time_scale=scale)
+            except ValueError as e:
+                return JSONResponse({"error": str(e)}, status_code=400)
+        elif request.method == "DELETE":
+            sim.rate_limits = None
+        return JSONResponse({"rate_limits": _rate_limits_status(sim)})
 
     control = [
         Route("/status", status),
@@ -131,6 +162,7 @@ def create_app(sim: Simulator) -> Starlette:
         Route("/ground-truth", ground_truth),
         Route("/requests", requests_, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["POST"]),
+        Route("/rate-limits", rate_limits, methods=["GET", "POST", "DELETE"]),
     ]
 
     async def count_and_fault(request: Request, call_next):
@@ -140,6 +172,14 @@ def create_app(sim: Simulator) -> Starlette:
             return await call_next(request)
         sim.requests[vendor] += 1
         sim.requests[f"{request.method} {path}"] += 1
+        limiter, limited = sim.rate_limits, None  # the limiter this request met
+        if limiter is not None:
+            limited = limiter.check(request.method, path)
+            if not limited.allowed:
+                status, headers, body = limiter.refusal(limited)
+                return Response(body, status_code=status, headers=headers)
+        if sim.trace is not None:
+            sim.trace.append((time.perf_counter(), vendor, request.method, path))
         if sim.fault_rate > 0 and sim._fault_rng.random() < sim.fault_rate:
             kind = sim._fault_rng.choice(["429", "5xx", "slow"])
             sim.faults[f"{vendor} {kind}"] += 1
@@ -155,8 +195,12 @@ def create_app(sim: Simulator) -> Starlette:
             await asyncio.sleep(sim.slow_seconds)
         # views are CPU-bound pandas work: keep the event loop responsive
         if sim.captured is None:
-            return await call_next(request)
-        return await _capture(sim.captured, vendor, request, call_next)
+            response = await call_next(request)
+        else:
+            response = await _capture(sim.captured, vendor, request, call_next)
+        if limited is not None:
+            response.headers.update(limiter.headers(limited))
+        return response
 
     app = Starlette(
         routes=[
@@ -170,6 +214,21 @@ def create_app(sim: Simulator) -> Starlette:
     )
 
     return app
+
+
+def _rate_limits_status(sim: Simulator) -> dict | None:
+    if sim.rate_limits is None:
+        return None
+    return {
+        "time_scale": sim.rate_limits.time_scale,
+        "limits": [
+            {
+                k: getattr(lim, k)
+                for k in ("vendor", "name", "requests", "window", "kind", "published")
+            }
+            for lim in sim.rate_limits.limits
+        ],
+    }
 
 
 async def _capture(log: list[dict], vendor: str, request: Request, call_next) -> Response:

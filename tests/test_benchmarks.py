@@ -156,3 +156,27 @@ def test_history_runs_are_kept_apart(result, tmp_path):
     before, history = text.split("## One-day refreshes vs length of history")
     assert "| 0.02 | 91 |" in history and "| 0.02 | 365 |" in history
     assert "## Full refresh" in before and "| 0.02 |" not in before
+
+
+def test_backfill_projection(tmp_path):
+    """A full and a one-day load traced, replayed through the vendors' rate limits."""
+    from benchmarks.backfill import load_backfills, run_backfill, write_backfill
+
+    record = run_backfill(0.02, workdir=tmp_path / "work", echo=lambda _: None)
+    full, daily = record["backfill"]["loads"]["full"], record["backfill"]["loads"]["daily"]
+    assert set(full["sources"]) == set(daily["sources"]) == set(SOURCES)
+    zendesk = full["sources"]["zendesk"]
+    # more export pages than a minute allows: the limit makes the loader wait
+    assert zendesk["requests_by_limit"]["incremental_exports"] > 10
+    assert zendesk["refusals"] > 0 and zendesk["limit_wait_seconds"] > 0
+    assert (
+        zendesk["projected_seconds"] == zendesk["measured_seconds"] + zendesk["limit_wait_seconds"]
+    )
+    assert 0 < daily["total"]["requests"] < full["total"]["requests"]
+    assert not full["total"]["fails"] and not daily["total"]["fails"]
+    write_backfill(record, tmp_path / "results")
+    assert load_backfills(tmp_path / "results") == [record]
+    md, _ = write_summary(tmp_path / "results")
+    assert (
+        "## Backfill planning" in md.read_text() and "| 0.02 | full | zendesk |" in md.read_text()
+    )

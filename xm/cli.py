@@ -95,6 +95,17 @@ def simulate_serve(
     horizon_days: Annotated[
         int, typer.Option(help="Days of future generated for `advance`.")
     ] = 120,
+    rate_limits: Annotated[
+        bool,
+        typer.Option(
+            "--rate-limits",
+            help="Enforce each vendor's published rate limits (429 + Retry-After; simulator/README.md).",
+        ),
+    ] = False,
+    time_scale: Annotated[
+        float,
+        typer.Option(help="With --rate-limits: run the limits' clock this many times faster."),
+    ] = 1.0,
 ) -> None:
     """Generate a world and serve the four vendor APIs until interrupted."""
     _above_zero("--scale", scale, "--scale 0.1 for a quick look, 1 for the demo's size")
@@ -104,10 +115,12 @@ def simulate_serve(
     _share("--fault-rate", fault_rate)
     if horizon_days < 1:
         bad_flag("--horizon-days", f"must be 1 or more, not {horizon_days}")
+    _above_zero("--time-scale", time_scale, "--time-scale 60: a minute's limit per second")
     _port_free("--port", host, port)
     import uvicorn
 
     from simulator.generator import SimConfig, World
+    from simulator.ratelimits import RateLimiter
     from simulator.server import Simulator, create_app
 
     started = time.perf_counter()
@@ -117,7 +130,10 @@ def simulate_serve(
     )
     summary = ", ".join(f"{k}={v:,}" for k, v in world.summary.items())
     typer.echo(f"generated in {time.perf_counter() - started:.1f}s: {summary}")
-    sim = Simulator(world, fault_rate=fault_rate)
+    limiter = RateLimiter(time_scale=time_scale) if rate_limits else None
+    sim = Simulator(world, fault_rate=fault_rate, rate_limits=limiter)
+    if limiter:
+        typer.echo(f"enforcing the vendors' rate limits, {time_scale:g}x faster than real time")
     base = f"http://{host}:{port}"
     typer.echo(
         f"serving on {base} (clock {sim.clock:%Y-%m-%d}); loader settings: xm ingest --simulator {base}"
