@@ -1,6 +1,7 @@
 {#- One row per customer whose first contract has started: how its onboarding went (the
-    first 90 days of that contract, ONBOARDING_DAYS below, as the journey_stage_rules seed
-    says) and what it did at its first renewal (the end of that contract).
+    window the journey_stage_rules seed gives a first contract's start, `max_days`: the
+    first 90 days by default) and what it did at its first renewal (the end of that
+    contract). Without such a rule there is no onboarding to judge, and no row.
 
     - onboarding: tickets created in the window, their CSAT answers (whenever recorded) and
       SLA breaches in the window; `is_poor_onboarding` = CSAT under 50%; null when no
@@ -11,21 +12,32 @@
       onboardings before the help desk's history cannot be judged.
     - `first_renewal_outcome`: renewed or churned once HubSpot has wholly passed the
       contract's end (contract_ended touchpoint); null while pending. -#}
-{%- set onboarding_days = 90 -%}
 with
 
 touchpoints as (
     select * from {{ ref('fct_customer_touchpoints') }}
 ),
 
+rules as (
+    select * from {{ ref('journey_stage_rules') }}
+),
+
 first_contracts as (
     select
-        customer_id,
-        deal_id,
-        occurred_at as onboarding_started_at,
-        {{ dbt.dateadd('day', onboarding_days, 'occurred_at') }} as onboarding_ended_at
+        touchpoints.customer_id,
+        touchpoints.deal_id,
+        touchpoints.occurred_at as onboarding_started_at,
+        {{ dbt.dateadd('day', 'rules.max_days', 'touchpoints.occurred_at') }} as onboarding_ended_at
     from touchpoints
-    where activity = 'contract_started' and activity_value = 'first'
+    inner join rules
+        on
+            touchpoints.source_system = rules.source_system
+            and touchpoints.activity = rules.activity
+            and touchpoints.activity_value = rules.activity_value
+    where
+        touchpoints.activity = 'contract_started'
+        and touchpoints.activity_value = 'first'
+        and rules.max_days is not null
 ),
 
 help_desk as (
