@@ -102,6 +102,7 @@ def create_app(sim: Simulator) -> Starlette:
                 "seed": c.seed,
                 "dirty_rate": c.dirty_rate,
                 "fault_rate": sim.fault_rate,
+                "world": {k: int(v) for k, v in sim.world.summary.items()},
             }
         )
 

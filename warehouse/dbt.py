@@ -40,6 +40,55 @@ def run_dbt(
         )
 
 
+class DbtRun:
+    """A dbt command running in the background (`start_dbt`): `wait()` for it, or `stop()` it."""
+
+    def __init__(self, args: list[str], settings: Settings | None = None) -> None:
+        import tempfile
+
+        settings = settings or Settings.from_env()
+        env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        cmd = [
+            dbt_executable(),
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+        ]
+        self.args = args
+        # a file, not a pipe: dbt never blocks on it
+        self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by wait() / stop()
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT
+        )
+
+    def wait(self) -> None:
+        """Block until dbt ends; raise with its output when it failed."""
+        code = self.proc.wait()
+        self._out.seek(0)
+        output = self._out.read()
+        self._out.close()
+        if code != 0:
+            raise DbtError(f"dbt {' '.join(self.args)} failed:\n{output[-8000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self._out.closed:
+            self._out.close()
+
+
+def start_dbt(args: list[str], settings: Settings | None = None) -> DbtRun:
+    """Start a dbt command on the project in the background (see `DbtRun`)."""
+    return DbtRun(args, settings)
+
+
 def parse_project(settings: Settings | None = None) -> Path:
     """`dbt parse` when the manifest is missing or older than the project's files: the Dagster
     definitions are built from it (under `dg dev`, `prepare_if_dev()` does the same)."""
