@@ -695,6 +695,22 @@ def _mb(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
 
+def _rss_cells(record: dict) -> str:
+    """'product | simulator' peak RSS cells: results from before the simulator had a process of
+    its own (no `simulator_peak_rss_mb`) show their one figure, simulator included, marked †."""
+    if record.get("simulator_peak_rss_mb") is None:
+        return f"{record['peak_rss_mb']:,.0f}† | in process†"
+    return f"{record['peak_rss_mb']:,.0f} | {record['simulator_peak_rss_mb']:,.0f}"
+
+
+RSS_NOTE = (
+    "*product peak RSS* = the product's process tree (the benchmark process: loaders, GX, "
+    "publish; its children: dbt); *simulator peak RSS* = the simulator's own process (since "
+    "the simulator runs in one, `simulator/process.py`). † = a run from before: the simulator "
+    "served from a thread of the benchmark process, so the one figure is product + simulator."
+)
+
+
 def summary_markdown(
     results: list[dict],
     changes: list[dict] | None = None,
@@ -716,15 +732,16 @@ def summary_markdown(
     lines += [
         "## Full refresh from an empty warehouse",
         "",
-        "Seconds per stage; peak RSS is the whole process tree (this process and children "
-        "such as dbt). *format limit* = Zendesk ingest seconds / DuckDB `read_json` seconds "
+        "Seconds per stage. " + RSS_NOTE + " *format limit* = Zendesk ingest seconds / DuckDB "
+        "`read_json` seconds "
         "of the same tickets and ticket events from JSON files. *dbt overhead* = `dbt build` "
         "seconds / seconds of the same models' compiled SQL run directly in one DuckDB "
         "connection.",
         "",
         "| date | scale | generate | ingest | dbt build | quality | publish | total "
-        "| rows ingested | rows/s | peak RSS MB | format limit | dbt overhead |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows ingested | rows/s | product peak RSS MB | simulator peak RSS MB | format limit "
+        "| dbt overhead |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         s = r["stages"]
@@ -734,10 +751,10 @@ def summary_markdown(
             f"| {r['date']} | {r['scale']:g} | "
             + " | ".join(f"{s[n]['seconds']:.1f}" for n in STAGES)
             + f" | {r['total_seconds']:.1f} | {r['rows_ingested']:,} | "
-            f"{r['rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio:.1f}x | "
+            f"{r['rows_per_second']:,.0f} | {_rss_cells(r)} | {ratio:.1f}x | "
             + (f"{overhead['ratio']:.1f}x |" if overhead else "|")
         )
-    lines += ["", "Peak RSS per stage (MB):", ""]
+    lines += ["", "Peak RSS per stage (MB; the product's process tree, † with the simulator):", ""]
     lines += [
         "| date | scale | " + " | ".join(STAGES) + " |",
         "|---|---:|" + "---:|" * len(STAGES),
@@ -745,7 +762,11 @@ def summary_markdown(
     for r in results:
         lines.append(
             f"| {r['date']} | {r['scale']:g} | "
-            + " | ".join(_mb(r["stages"][n]["peak_rss_mb"]) for n in STAGES)
+            + " | ".join(
+                _mb(r["stages"][n]["peak_rss_mb"])
+                + ("" if "simulator_peak_rss_mb" in r["stages"][n] else "†")
+                for n in STAGES
+            )
             + " |"
         )
 
@@ -781,8 +802,8 @@ def summary_markdown(
             "refresh's total / the full refresh's total at the same scale.",
             "",
             "| date | scale | refresh | ingest | dbt build | quality | publish | total "
-            "| rows ingested | rows/s | peak RSS MB | vs full |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| rows ingested | rows/s | product peak RSS MB | simulator peak RSS MB | vs full |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in with_inc:
             for name, case in r["incremental"].items():
@@ -791,7 +812,7 @@ def summary_markdown(
                     f"| {r['date']} | {r['scale']:g} | {name} | "
                     + " | ".join(f"{s[n]['seconds']:.1f}" for n in INCREMENTAL_STAGES)
                     + f" | {case['total_seconds']:.1f} | {case['rows_ingested']:,} | "
-                    f"{case['rows_per_second']:,.0f} | {case['peak_rss_mb']:,.0f} | "
+                    f"{case['rows_per_second']:,.0f} | {_rss_cells(case)} | "
                     f"{case['total_seconds'] / r['total_seconds']:.2f} |"
                 )
 
