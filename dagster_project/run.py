@@ -54,6 +54,15 @@ def _load_job(name: str, target: str) -> dg.JobDefinition:
     return defs().resolve_job_def(name)
 
 
+def prepare(name: str, settings: Settings | None = None) -> None:
+    """Everything `run_job(name)` does before its first step that does not depend on the
+    vendors: load the definitions (`load_job`) and open the data dir's instance once (a new
+    instance creates and migrates its SQLite storage: seconds)."""
+    load_job(name)
+    with open_instance(settings or Settings.from_env(), in_process=True) as instance:
+        instance.get_runs(limit=1)
+
+
 def step_descriptions(name: str) -> dict[str, str]:
     """{step key: what the step does} for a job (the ops' descriptions, first sentence)."""
     job = load_job(name)

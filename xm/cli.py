@@ -249,9 +249,9 @@ def demo(
         _parse(settings)  # the manifest the Dagster definitions are built from
         if fresh:
             _fresh_start(settings)
-        from dagster_project.run import load_job
+        from dagster_project.run import prepare
 
-        load_job("full_refresh")  # imports dlt, dbt, GX: the Dagster start-up
+        prepare("full_refresh", settings)  # imports dlt, dbt, GX; opens the instance
         ready.join()
         try:
             url = sim.wait_ready()
