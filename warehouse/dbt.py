@@ -23,13 +23,19 @@ def dbt_executable() -> str:
     )
 
 
+def _command(args: list[str], settings: Settings | None) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line on the project, and its environment (the warehouse's settings)."""
+    settings = settings or Settings.from_env()
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    return cmd, env
+
+
 def run_dbt(
     args: list[str], echo: Callable[[str], None] = print, settings: Settings | None = None
 ) -> None:
     """Run a dbt command on the project against the warehouse; raise with dbt's output on failure."""
-    settings = settings or Settings.from_env()
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    cmd, env = _command(args, settings)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if any(word in line for word in (" OK ", "ERROR", "FAIL", "WARN", "Completed")):
@@ -46,16 +52,7 @@ class DbtRun:
     def __init__(self, args: list[str], settings: Settings | None = None) -> None:
         import tempfile
 
-        settings = settings or Settings.from_env()
-        env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        cmd = [
-            dbt_executable(),
-            *args,
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-        ]
+        cmd, env = _command(args, settings)
         self.args = args
         # a file, not a pipe: dbt never blocks on it
         self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by wait() / stop()
