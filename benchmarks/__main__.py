@@ -112,7 +112,8 @@ def bench(args: argparse.Namespace, scale: float, days: int | None, workdir: Pat
     )
     print(
         f"[bench {scale:g}] total {result['total_seconds']:.1f}s, "
-        f"peak RSS {result['peak_rss_mb']:.0f} MB, {ratios}"
+        f"peak RSS {result['peak_rss_mb']:.0f} MB "
+        f"(simulator, its own process: {result['simulator_peak_rss_mb']:.0f} MB), {ratios}"
         f"cx refresh {inc['cx_refresh']['total_seconds']:.1f}s, "
         f"nightly refresh {inc['nightly_refresh']['total_seconds']:.1f}s -> {path}"
     )

@@ -1,9 +1,11 @@
 """The benchmark harness: one full refresh from an empty warehouse per scale, timed per stage.
 
-Stages (in order, all in this process tree): simulator generation, ingest (per source),
-`dbt build`, quality checks (`run_suites`), publish. Peak RSS is sampled for the whole
-process tree (this process and every child, e.g. dbt) by a background thread, and also
-taken from `getrusage` as a cross-check.
+Stages (in order): simulator generation, ingest (per source), `dbt build`, quality checks
+(`run_suites`), publish. The simulator runs in a process of its own (`simulator/process.py`;
+"generate" is the time until it serves). Peak RSS is sampled by a background thread for the
+product's process tree (this process: loaders, GX, publish; every child but the simulator,
+e.g. dbt) and, apart, for the simulator's process; `getrusage` is kept as a cross-check (its
+children figure includes the simulator).
 
 Then, in the same run:
 
@@ -66,6 +68,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 class TreeRSSSampler:
     """Samples the summed RSS of this process and all its descendants every `interval` s.
 
+    The simulator runs in a process of its own (a child of this one): once `separate_pid` is
+    set, that process and its descendants are summed apart, so `peak` is the product's own
+    process tree (this process: loaders, GX, publish; children: dbt) and `simulator_peak` the
+    simulator's.
+
     The list of descendants is refreshed every `children_every` samples: listing them scans
     every process on the machine (psutil reads /proc/*/stat), which at every 50 ms sample cost
     the profiled scale-10 run ~7% of a core, competing with the work it measures."""
@@ -74,9 +81,12 @@ class TreeRSSSampler:
         self.interval = interval
         self.children_every = children_every
         self.proc = psutil.Process()
+        self.separate_pid: int | None = None
         self.peak = 0
+        self.simulator_peak = 0
         self._tick = 0
         self._children: list[psutil.Process] = []
+        self._separate: list[psutil.Process] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -84,19 +94,31 @@ class TreeRSSSampler:
         if refresh or self._tick % self.children_every == 0:
             with contextlib.suppress(psutil.Error):
                 self._children = self.proc.children(recursive=True)
+            self._separate = []
+            if self.separate_pid is not None:
+                with contextlib.suppress(psutil.Error):
+                    sim = psutil.Process(self.separate_pid)
+                    self._separate = [sim, *sim.children(recursive=True)]
         self._tick += 1
-        total = 0
+        apart = {p.pid for p in self._separate}
+        total = simulator = 0
         for p in [self.proc, *self._children]:
+            if p.pid not in apart:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+        for p in self._separate:
             with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
+                simulator += p.memory_info().rss
         self.peak = max(self.peak, total)
+        self.simulator_peak = max(self.simulator_peak, simulator)
         return total
 
-    def reset(self) -> int:
-        """Start a new window; returns the peak of the window that ended."""
+    def reset(self) -> tuple[int, int]:
+        """Start a new window; returns the peaks (product, simulator) of the window that ended."""
         peak, self.peak = self.peak, 0
+        simulator, self.simulator_peak = self.simulator_peak, 0
         self.sample(refresh=True)
-        return max(peak, self.peak)
+        return max(peak, self.peak), max(simulator, self.simulator_peak)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -347,7 +369,8 @@ def dbt_overhead(
 @dataclass
 class Stage:
     seconds: float = 0.0
-    peak_rss_mb: float = 0.0
+    peak_rss_mb: float = 0.0  # the product's process tree
+    simulator_peak_rss_mb: float = 0.0  # the simulator's process
     extra: dict = field(default_factory=dict)
 
 
@@ -415,8 +438,8 @@ def run_scale(
     from expectations import run_suites
     from ingestion.pipeline import ingest
     from simulator.credentials import loader_env
-    from simulator.generator import SimConfig, World
-    from simulator.server import Simulator, serve_in_thread
+    from simulator.generator import SimConfig
+    from simulator.process import SimulatorProcess
     from warehouse.dbt import run_dbt
     from warehouse.publish import publish
     from warehouse.settings import Settings
@@ -436,11 +459,12 @@ def run_scale(
         with TreeRSSSampler() as rss:
 
             def finish(name: str, started: float, into: dict | None = None, **extra) -> Stage:
-                stage = Stage(time.perf_counter() - started, rss.reset() / MB, extra)
+                product, simulator = rss.reset()
+                stage = Stage(time.perf_counter() - started, product / MB, simulator / MB, extra)
                 (stages if into is None else into)[name] = stage
                 echo(
                     f"[bench {scale:g}] {name:<18} {stage.seconds:8.2f}s  "
-                    f"peak {stage.peak_rss_mb:7.0f} MB"
+                    f"peak {stage.peak_rss_mb:7.0f} MB (simulator {stage.simulator_peak_rss_mb:,.0f} MB)"
                 )
                 return stage
 
@@ -484,21 +508,29 @@ def run_scale(
                 run_dbt(["parse", "--target-path", str(target)], echo=quiet)
 
             rss.reset()
-            t0 = started = time.perf_counter()
             config = SimConfig(scale=scale, seed=seed)
             if history_days is not None:
                 config = dataclasses.replace(config, history_days=history_days)
-            world = World(config)
-            finish("generate", started, world=dict(world.summary))
-
-            sim = Simulator(world)
+            # the simulator in a process of its own: its world's memory and its serving work
+            # are apart from the product's (the peaks are sampled apart)
+            t0 = started = time.perf_counter()
+            sim = SimulatorProcess(
+                scale, seed, history_days=history_days, log=workdir / "simulator.log"
+            )
+            rss.separate_pid = sim.pid
+            rss.sample(refresh=True)
             with (
-                serve_in_thread(sim) as url,
-                _environ({**loader_env(url), "XM_DATA_DIR": str(data_dir), "XM_TARGET": "duckdb"}),
+                sim,
+                _environ(
+                    {**loader_env(sim.url), "XM_DATA_DIR": str(data_dir), "XM_TARGET": "duckdb"}
+                ),
             ):
+                url = sim.wait_ready()
+                finish("generate", started, world=sim.status().get("world", {}))
                 refresh(stages, None, (), None, run_id)
                 total = time.perf_counter() - t0
                 tree_peak = max(s.peak_rss_mb for s in stages.values())
+                simulator_peak = max(s.simulator_peak_rss_mb for s in stages.values())
 
                 # reference points, after the timed refresh (not part of the total)
                 reference: dict = {}
@@ -513,6 +545,7 @@ def run_scale(
                         "ratio": zendesk.get("seconds", 0.0) / limit["read_json_seconds"],
                         "seconds": stages["format_limit"].seconds,
                         "peak_rss_mb": stages["format_limit"].peak_rss_mb,
+                        "simulator_peak_rss_mb": stages["format_limit"].simulator_peak_rss_mb,
                     }
 
                     started = time.perf_counter()
@@ -558,7 +591,11 @@ def run_scale(
         "total_seconds": total,
         "rows_ingested": rows_total,
         "rows_per_second": rows_total / ingest_stage.seconds,
+        # the product's process tree (this process: loaders, GX, publish; children: dbt) and,
+        # apart, the simulator's process, each the peak of its summed RSS over the full refresh
         "peak_rss_mb": tree_peak,
+        "simulator_peak_rss_mb": simulator_peak,
+        "simulator_process": "own",  # older results: "thread" (its memory in peak_rss_mb)
         "getrusage_maxrss_mb": {
             "self": _maxrss_bytes(resource.RUSAGE_SELF) / MB,
             "children": _maxrss_bytes(resource.RUSAGE_CHILDREN) / MB,
@@ -569,7 +606,11 @@ def run_scale(
 
 
 def _stage_record(stage: Stage) -> dict:
-    return {"seconds": stage.seconds, "peak_rss_mb": stage.peak_rss_mb} | stage.extra
+    return {
+        "seconds": stage.seconds,
+        "peak_rss_mb": stage.peak_rss_mb,
+        "simulator_peak_rss_mb": stage.simulator_peak_rss_mb,
+    } | stage.extra
 
 
 def _dbt_summary(target: Path) -> dict:
@@ -616,6 +657,7 @@ def _incremental_record(
         "rows_ingested": rows,
         "rows_per_second": rows / case["ingest"].seconds if case["ingest"].seconds else 0.0,
         "peak_rss_mb": max(s.peak_rss_mb for s in case.values()),
+        "simulator_peak_rss_mb": max(s.simulator_peak_rss_mb for s in case.values()),
     }
 
 
@@ -653,6 +695,22 @@ def _mb(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
 
+def _rss_cells(record: dict) -> str:
+    """'product | simulator' peak RSS cells: results from before the simulator had a process of
+    its own (no `simulator_peak_rss_mb`) show their one figure, simulator included, marked †."""
+    if record.get("simulator_peak_rss_mb") is None:
+        return f"{record['peak_rss_mb']:,.0f}† | in process†"
+    return f"{record['peak_rss_mb']:,.0f} | {record['simulator_peak_rss_mb']:,.0f}"
+
+
+RSS_NOTE = (
+    "*product peak RSS* = the product's process tree (the benchmark process: loaders, GX, "
+    "publish; its children: dbt); *simulator peak RSS* = the simulator's own process (since "
+    "the simulator runs in one, `simulator/process.py`). † = a run from before: the simulator "
+    "served from a thread of the benchmark process, so the one figure is product + simulator."
+)
+
+
 def summary_markdown(
     results: list[dict],
     changes: list[dict] | None = None,
@@ -675,15 +733,16 @@ def summary_markdown(
     lines += [
         "## Full refresh from an empty warehouse",
         "",
-        "Seconds per stage; peak RSS is the whole process tree (this process and children "
-        "such as dbt). *format limit* = Zendesk ingest seconds / DuckDB `read_json` seconds "
+        "Seconds per stage. " + RSS_NOTE + " *format limit* = Zendesk ingest seconds / DuckDB "
+        "`read_json` seconds "
         "of the same tickets and ticket events from JSON files. *dbt overhead* = `dbt build` "
         "seconds / seconds of the same models' compiled SQL run directly in one DuckDB "
         "connection.",
         "",
         "| date | scale | generate | ingest | dbt build | quality | publish | total "
-        "| rows ingested | rows/s | peak RSS MB | format limit | dbt overhead |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows ingested | rows/s | product peak RSS MB | simulator peak RSS MB | format limit "
+        "| dbt overhead |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         s = r["stages"]
@@ -693,10 +752,10 @@ def summary_markdown(
             f"| {r['date']} | {r['scale']:g} | "
             + " | ".join(f"{s[n]['seconds']:.1f}" for n in STAGES)
             + f" | {r['total_seconds']:.1f} | {r['rows_ingested']:,} | "
-            f"{r['rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio:.1f}x | "
+            f"{r['rows_per_second']:,.0f} | {_rss_cells(r)} | {ratio:.1f}x | "
             + (f"{overhead['ratio']:.1f}x |" if overhead else "|")
         )
-    lines += ["", "Peak RSS per stage (MB):", ""]
+    lines += ["", "Peak RSS per stage (MB; the product's process tree, † with the simulator):", ""]
     lines += [
         "| date | scale | " + " | ".join(STAGES) + " |",
         "|---|---:|" + "---:|" * len(STAGES),
@@ -704,7 +763,11 @@ def summary_markdown(
     for r in results:
         lines.append(
             f"| {r['date']} | {r['scale']:g} | "
-            + " | ".join(_mb(r["stages"][n]["peak_rss_mb"]) for n in STAGES)
+            + " | ".join(
+                _mb(r["stages"][n]["peak_rss_mb"])
+                + ("" if "simulator_peak_rss_mb" in r["stages"][n] else "†")
+                for n in STAGES
+            )
             + " |"
         )
 
@@ -740,8 +803,8 @@ def summary_markdown(
             "refresh's total / the full refresh's total at the same scale.",
             "",
             "| date | scale | refresh | ingest | dbt build | quality | publish | total "
-            "| rows ingested | rows/s | peak RSS MB | vs full |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| rows ingested | rows/s | product peak RSS MB | simulator peak RSS MB | vs full |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in with_inc:
             for name, case in r["incremental"].items():
@@ -750,7 +813,7 @@ def summary_markdown(
                     f"| {r['date']} | {r['scale']:g} | {name} | "
                     + " | ".join(f"{s[n]['seconds']:.1f}" for n in INCREMENTAL_STAGES)
                     + f" | {case['total_seconds']:.1f} | {case['rows_ingested']:,} | "
-                    f"{case['rows_per_second']:,.0f} | {case['peak_rss_mb']:,.0f} | "
+                    f"{case['rows_per_second']:,.0f} | {_rss_cells(case)} | "
                     f"{case['total_seconds'] / r['total_seconds']:.2f} |"
                 )
 

@@ -10,6 +10,7 @@ live counts (rows per table, dbt nodes) go to `on_progress`; everything the step
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections import Counter
@@ -39,11 +40,32 @@ class JobOutcome:
     dagster_home: Path | None = None
 
 
-def step_descriptions(name: str) -> dict[str, str]:
-    """{step key: what the step does} for a job (the ops' descriptions, first sentence)."""
+def load_job(name: str) -> dg.JobDefinition:
+    """The job `name` of the code location, resolved once per process and target: loading the
+    definitions imports dlt, dbt and GX and reads dbt's manifest (the Dagster start-up, which a
+    caller can start early, e.g. while the simulator generates its world)."""
+    return _load_job(name, Settings.from_env().target)
+
+
+@functools.cache
+def _load_job(name: str, target: str) -> dg.JobDefinition:
     from dagster_project.definitions import defs
 
-    job = defs().resolve_job_def(name)
+    return defs().resolve_job_def(name)
+
+
+def prepare(name: str, settings: Settings | None = None) -> None:
+    """Everything `run_job(name)` does before its first step that does not depend on the
+    vendors: load the definitions (`load_job`) and open the data dir's instance once (a new
+    instance creates and migrates its SQLite storage: seconds)."""
+    load_job(name)
+    with open_instance(settings or Settings.from_env(), in_process=True) as instance:
+        instance.get_runs(limit=1)
+
+
+def step_descriptions(name: str) -> dict[str, str]:
+    """{step key: what the step does} for a job (the ops' descriptions, first sentence)."""
+    job = load_job(name)
     out = {}
     for node in job.graph.nodes:
         text = (node.definition.description or "").strip().split("\n")[0]
@@ -130,8 +152,6 @@ def run_job(
 ) -> JobOutcome:
     """Run job `name` in process on the data dir's instance. `skip_loads`: everything but
     the dlt loads (build, check and publish what is already loaded)."""
-    from dagster_project.definitions import defs
-
     settings = settings or Settings.from_env()
     steps = _Steps(echo, step_descriptions(name))
 
@@ -141,7 +161,7 @@ def run_job(
         logger.addHandler(steps)
         return logger
 
-    job = defs().resolve_job_def(name).with_logger_defs({"progress": progress})
+    job = load_job(name).with_logger_defs({"progress": progress})
     if skip_loads:
         graph = job.asset_layer.asset_graph
         keys = {

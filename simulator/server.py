@@ -116,6 +116,7 @@ def create_app(sim: Simulator) -> Starlette:
                 "dirty_rate": c.dirty_rate,
                 "fault_rate": sim.fault_rate,
                 "rate_limits": _rate_limits_status(sim),
+                "world": {k: int(v) for k, v in sim.world.summary.items()},
             }
         )
 

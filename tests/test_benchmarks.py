@@ -46,6 +46,26 @@ def test_every_stage_timed_with_memory(result):
     assert r["getrusage_maxrss_mb"]["children"] > 50
 
 
+def test_the_simulator_is_measured_apart(result):
+    """The simulator served from a process of its own: its memory is a figure of its own,
+    held the whole refresh (its world), and not in the product's."""
+    r, _, _ = result
+    assert r["simulator_process"] == "own"
+    world = r["stages"]["generate"]["world"]  # what the simulator process generated
+    assert world["tickets"] > 0 and world["employees"] > 0
+    for name in STAGES:
+        # the world is held from generation to the end: python + numpy + pandas + the frames
+        assert r["stages"][name]["simulator_peak_rss_mb"] > 50, name
+    assert r["simulator_peak_rss_mb"] == pytest.approx(
+        max(s["simulator_peak_rss_mb"] for s in r["stages"].values())
+    )
+    # the simulator generates while the benchmark process waits: generation's peak is its own
+    generate = r["stages"]["generate"]
+    assert generate["simulator_peak_rss_mb"] > 0 and generate["peak_rss_mb"] > 0
+    for case in r["incremental"].values():
+        assert case["simulator_peak_rss_mb"] > 50
+
+
 def test_total_covers_the_stages(result):
     r, _, _ = result
     stages = sum(r["stages"][n]["seconds"] for n in STAGES)
@@ -133,9 +153,14 @@ def test_machine_described(result):
 
 
 def test_summary_and_plot(result):
-    _, md, png = result
+    r, md, png = result
     text = md.read_text()
     assert "| 0.02 |" in text and "zendesk" in text
+    # the product's peak RSS and the simulator's, in columns of their own
+    assert "| product peak RSS MB | simulator peak RSS MB |" in text
+    row = next(line for line in text.splitlines() if line.startswith(f"| {r['date']} | 0.02 | "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert f"{r['peak_rss_mb']:,.0f}" in cells and f"{r['simulator_peak_rss_mb']:,.0f}" in cells
     assert "cx_refresh" in text and "nightly_refresh" in text and "build / direct" in text
     assert png is not None and png.stat().st_size > 0
 

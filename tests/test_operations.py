@@ -13,6 +13,7 @@ failure records and alerts, readable names, the ingest report.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ import requests
 from simulator.credentials import loader_env
 from simulator.generator import SimConfig, World
 from simulator.server import Simulator, free_port, serve_in_thread
-from tests.support.cli import ROOT, run_xm, xm_env
+from tests.support.cli import ROOT, group_members, run_xm, run_xm_alone, xm_env
 from tests.support.receiver import receiver
 from tests.support.world import environ, world
 from warehouse.settings import Settings
@@ -173,23 +174,72 @@ def test_ingest_reports_incremental_cursors_and_new_rows(tmp_path):
     assert "xm refresh --job full --skip-loads" in again.out  # and what to do next
 
 
+# ------------------------------------------------------------------ the simulator's own process
+
+_SIM_PARENT = """
+import os, signal, sys
+from pathlib import Path
+from simulator.process import SimulatorProcess
+sim = SimulatorProcess(0.01, 7, log=Path(sys.argv[2]))
+sim.wait_ready(timeout=300)
+status = sim.status()
+print(sim.pid, status["scale"], status["world"]["tickets"], status["clock"], sim.advance(1).isoformat(), flush=True)
+if sys.argv[1] == "killed":
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up runs: the simulator must go by itself
+sim.stop()
+"""
+
+
+@pytest.mark.parametrize("end", ["stopped", "killed"])
+def test_the_simulator_process_serves_and_leaves_nothing_behind(end, tmp_path):
+    """What `xm demo` and the benchmark start: the simulator in a process of its own, in the
+    caller's process group. It serves the world it was asked for and takes commands; whether
+    the caller stops it or is killed outright, nothing is left in the group."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SIM_PARENT, end, str(tmp_path / "sim.log")],
+        env=xm_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == (-signal.SIGKILL if end == "killed" else 0), err
+    sim_pid, scale, tickets, clock, advanced = out.split()
+    assert float(scale) == 0.01 and int(tickets) == world(0.01, 7, 0.01).summary["tickets"]
+    assert (dt.date.fromisoformat(advanced[:10]) - dt.date.fromisoformat(clock[:10])).days == 1
+    assert "serving on" in (tmp_path / "sim.log").read_text()
+    deadline = time.monotonic() + 30
+    while (left := group_members(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == [], f"left in the caller's process group: {left}"
+    assert not any(line.startswith(f"{sim_pid} ") for line in left)
+
+
 # ------------------------------------------------------------------ the demo, the UI, the daemon
 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
     """`xm demo` at the test scale, as `make demo` runs it: the data dir it leaves."""
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    ran = run_xm(
+    base = tmp_path_factory.mktemp("demo")
+    data_dir = base / "data"
+    ran, left = run_xm_alone(
         "demo",
         "--scale",
         DEMO_SCALE,
         "--seed",
         DEMO_SEED,
         env=xm_env(XM_DATA_DIR=str(data_dir)),
+        out_dir=base / "output",
         timeout=2400,
     )
     assert ran.code == 0, ran
+    # the simulator (a process of its own), dbt, Dagster: nothing outlives the command
+    assert left == [], f"left running in the demo's process group: {left}"
+    # the simulator's own process served the run, and said so as soon as it was up
+    assert "simulator pid" in ran.out and (data_dir / "logs" / "simulator.log").exists()
     assert "business minutes" in ran.out and "calendar minutes" in ran.out
     assert "quarantined" in ran.out and "warned" in ran.out
     return data_dir

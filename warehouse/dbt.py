@@ -23,13 +23,19 @@ def dbt_executable() -> str:
     )
 
 
+def _command(args: list[str], settings: Settings | None) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line on the project, and its environment (the warehouse's settings)."""
+    settings = settings or Settings.from_env()
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    return cmd, env
+
+
 def run_dbt(
     args: list[str], echo: Callable[[str], None] = print, settings: Settings | None = None
 ) -> None:
     """Run a dbt command on the project against the warehouse; raise with dbt's output on failure."""
-    settings = settings or Settings.from_env()
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+    cmd, env = _command(args, settings)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if any(word in line for word in (" OK ", "ERROR", "FAIL", "WARN", "Completed")):
@@ -38,6 +44,46 @@ def run_dbt(
         raise DbtError(
             f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
         )
+
+
+class DbtRun:
+    """A dbt command running in the background (`start_dbt`): `wait()` for it, or `stop()` it."""
+
+    def __init__(self, args: list[str], settings: Settings | None = None) -> None:
+        import tempfile
+
+        cmd, env = _command(args, settings)
+        self.args = args
+        # a file, not a pipe: dbt never blocks on it
+        self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by wait() / stop()
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT
+        )
+
+    def wait(self) -> None:
+        """Block until dbt ends; raise with its output when it failed."""
+        code = self.proc.wait()
+        self._out.seek(0)
+        output = self._out.read()
+        self._out.close()
+        if code != 0:
+            raise DbtError(f"dbt {' '.join(self.args)} failed:\n{output[-8000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self._out.closed:
+            self._out.close()
+
+
+def start_dbt(args: list[str], settings: Settings | None = None) -> DbtRun:
+    """Start a dbt command on the project in the background (see `DbtRun`)."""
+    return DbtRun(args, settings)
 
 
 def parse_project(settings: Settings | None = None) -> Path:

@@ -241,9 +241,10 @@ def demo(
     ] = True,
 ) -> None:
     """From nothing: simulate the vendors, run the full refresh through Dagster, summarise."""
+    import threading
+
     from simulator.credentials import loader_env
-    from simulator.generator import SimConfig, World
-    from simulator.server import Simulator, serve_in_thread
+    from simulator.process import SimulatorError, SimulatorProcess
 
     # everything is checked before anything is removed
     _above_zero("--scale", scale, "--scale 0.1 for a quick look, 1 for the demo's size")
@@ -254,22 +255,51 @@ def demo(
     if settings.target == "postgres":
         _check_postgres(settings)
     started = time.perf_counter()
-    typer.echo(f"[1/4] simulator: generating scale={scale} seed={seed} ...")
-    world = World(SimConfig(scale=scale, seed=seed))
-    _parse(settings)  # the manifest the Dagster definitions are built from
-    if fresh:
-        _fresh_start(settings)
-    with serve_in_thread(Simulator(world)) as url:
-        typer.echo(f"      serving HubSpot, Zendesk, BambooHR, Qualtrics on {url}")
+    # the simulator generates its world in a process of its own while this one prepares the
+    # run (dbt's manifest, the fresh start, loading the Dagster definitions)
+    sim_log = settings.logs_dir / "simulator.log"
+    typer.echo(f"[1/4] simulator: generating scale={scale:g} seed={seed} (its log: {sim_log}) ...")
+    with SimulatorProcess(scale, seed, log=sim_log) as sim:
+        ready = threading.Thread(target=_announce, args=(sim, started), daemon=True)
+        ready.start()
+        _parse(settings)  # the manifest the Dagster definitions are built from
+        if fresh:
+            _fresh_start(settings)
+        from dagster_project.run import prepare
+
+        prepare("full_refresh", settings)  # imports dlt, dbt, GX; opens the instance
+        ready.join()
+        try:
+            url = sim.wait_ready()
+        except SimulatorError as e:
+            _fail(str(e).replace("\n", " | ")[:600])
         os.environ.update(loader_env(url))  # dlt's config, for this process's loads
         typer.echo("[2/4] dagster: full_refresh (load -> dbt build + checks -> publish) ...")
         outcome = _run_job(settings, "full_refresh")
     if not outcome.success:
         _job_failed("the full refresh", outcome)
-    typer.echo("[3/4] dbt docs generate ...")
-    docs = _dbt_docs(settings)
-    typer.echo("[4/4] summary")
-    _summary(settings, docs, time.perf_counter() - started, outcome)
+    # the docs read the warehouse, the summary the published release: both at once (what the
+    # summary reads of the warehouse, the quarantine, is read before dbt opens it)
+    quarantined = _quarantined(settings)
+    typer.echo("[3/4] dbt docs generate (in the background, while the summary is read) ...")
+    docs_run = _dbt_docs_start(settings)
+    try:
+        typer.echo("[4/4] summary")
+        _summary(settings, outcome, quarantined)
+        docs = _dbt_docs_wait(docs_run)
+    finally:
+        docs_run[1].stop()
+    _look_next(settings, docs, time.perf_counter() - started)
+
+
+def _announce(sim, started: float) -> None:
+    """Say when the simulator serves (from a thread: while the Dagster definitions load)."""
+    with contextlib.suppress(Exception):
+        url = sim.wait_ready()
+        typer.echo(
+            f"      serving HubSpot, Zendesk, BambooHR, Qualtrics on {url} "
+            f"(up after {time.perf_counter() - started:.0f}s; simulator pid {sim.pid})"
+        )
 
 
 @app.command()
@@ -499,8 +529,9 @@ def _job_failed(what: str, outcome) -> None:
     )
 
 
-def _report_outcome(settings: Settings, outcome) -> None:
-    """Warnings raised and rows quarantined: what a person should look at."""
+def _report_outcome(settings: Settings, outcome, quarantined=False) -> None:
+    """Warnings raised and rows quarantined: what a person should look at (`quarantined`:
+    what `_quarantined` read, when it was read before)."""
     typer.echo(
         f"      {outcome.materialized} assets materialised, {outcome.checks_passed} checks "
         f"passed, {len(outcome.warnings)} warned"
@@ -509,7 +540,8 @@ def _report_outcome(settings: Settings, outcome) -> None:
         typer.echo(f"      warning: {name}: {why}")
     if len(outcome.warnings) > 10:
         typer.echo(f"      ... and {len(outcome.warnings) - 10} more warnings (see `make ui`)")
-    quarantined = _quarantined(settings)
+    if quarantined is False:
+        quarantined = _quarantined(settings)
     if quarantined is not None:
         total, top = quarantined
         reasons = "; ".join(f"{reason} {n:,}" for reason, n in top)
@@ -533,14 +565,20 @@ def _quarantined(settings: Settings):
     return sum(n for _, n in rows), rows[:3]
 
 
-def _dbt_docs(settings: Settings):
-    from warehouse.dbt import DbtError, run_dbt
+def _dbt_docs_start(settings: Settings):
+    """`dbt docs generate` into the data dir's docs, started in the background."""
+    from warehouse.dbt import start_dbt
 
     docs = settings.docs_dir / "dbt"
+    return docs, start_dbt(["docs", "generate", "--target-path", str(docs)], settings=settings)
+
+
+def _dbt_docs_wait(started):
+    from warehouse.dbt import DbtError
+
+    docs, run = started
     try:
-        run_dbt(
-            ["docs", "generate", "--target-path", str(docs)], echo=lambda _: None, settings=settings
-        )
+        run.wait()
     except DbtError as e:
         _fail(f"dbt docs generate failed: {e}".replace("\n", " ")[:600])
     return docs
@@ -571,10 +609,9 @@ def _drop_pipeline_schemas(settings: Settings) -> None:
         con.close()
 
 
-def _summary(settings: Settings, docs, seconds: float, outcome) -> None:
+def _summary(settings: Settings, outcome, quarantined) -> None:
     """What the published marts say, read as they are (nothing is recomputed here)."""
-    from expectations import docs_index
-    from warehouse.publish import published_location, query_published
+    from warehouse.publish import query_published
 
     def q(sql: str, params: list | None = None) -> list[tuple]:
         return query_published(sql, params, settings=settings)
@@ -633,7 +670,13 @@ def _summary(settings: Settings, docs, seconds: float, outcome) -> None:
         typer.echo(
             f"      team engagement vs CSAT: r = {_fmt(link[0][0], '.2f')} over {link[0][1]} team-months"
         )
-    _report_outcome(settings, outcome)
+    _report_outcome(settings, outcome, quarantined)
+
+
+def _look_next(settings: Settings, docs, seconds: float) -> None:
+    from expectations import docs_index
+    from warehouse.publish import published_location
+
     typer.echo(f"      done in {seconds:.0f}s. Look next:")
     if settings.target == "postgres":
         typer.echo(

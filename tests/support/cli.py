@@ -3,6 +3,7 @@ path), and fingerprints of a data dir to show a failed command left it as it was
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -54,6 +55,53 @@ def run_xm(*args: str, env: dict[str, str], timeout: float = 600, wrap=None) -> 
         stdin=subprocess.DEVNULL,
     )
     return Ran(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def group_members(pgid: int) -> list[str]:
+    """'pid command line' of every live process in process group `pgid` (zombies aside)."""
+    import psutil
+
+    out = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                out.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])}")
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return out
+
+
+def run_xm_alone(
+    *args: str, env: dict[str, str], out_dir: Path, timeout: float = 600
+) -> tuple[Ran, list[str]]:
+    """`xm args` in a process group (and session) of its own, its output in files (a process
+    left behind holding a pipe would not block the caller): (what it did, the processes still
+    in its group a moment after it exited)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with (out_dir / "stdout").open("w") as out, (out_dir / "stderr").open("w") as err:
+        proc = subprocess.Popen(
+            xm_argv(*args),
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            raise
+    seconds = time.monotonic() - started
+    time.sleep(1)  # a process that outlives the command would still be here
+    left = group_members(proc.pid)
+    for line in left:  # leave nothing running after the test either
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split()[0]), 9)
+    ran = Ran(code, (out_dir / "stdout").read_text(), (out_dir / "stderr").read_text(), seconds)
+    return ran, left
 
 
 def assert_one_line_failure(ran: Ran, *words: str) -> str:
