@@ -74,7 +74,11 @@ def ab(scale: float, trees: list[str], rounds: int) -> list[dict]:
             # this file, run from the tree: its imports (and .dlt/config.toml) are the tree's
             proc = subprocess.run(
                 [sys.executable, str(here), "--scale", str(scale)],
-                cwd=tree, env=env, capture_output=True, text=True, check=True,
+                cwd=tree,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             record = json.loads(proc.stdout.strip().splitlines()[-1])
             record |= {"tree": tree, "round": r}
