@@ -4,10 +4,13 @@ engine's policies and ticket metric events."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import dlt
+import pyarrow as pa
+from dlt.extract.items_transform import ItemTransform
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
 from ingestion.sources.paging import LinkUntilFlagPaginator, parse_json_once
@@ -20,6 +23,95 @@ def _iso_to_epoch(value: Any) -> int:
     if isinstance(value, int | float):
         return int(value)
     return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+
+
+# The metric events' columns as dlt's row-by-row normalizer names and types them (nested
+# objects flattened with `__`); `deleted`, `sla` and `status` come on some event types only.
+_TS = pa.timestamp("us", tz="UTC")
+METRIC_EVENT_COLUMNS: dict[str, tuple[tuple[str, ...], pa.DataType]] = {
+    "id": (("id",), pa.int64()),
+    "ticket_id": (("ticket_id",), pa.int64()),
+    "metric": (("metric",), pa.string()),
+    "instance_id": (("instance_id",), pa.int64()),
+    "type": (("type",), pa.string()),
+    "time": (("time",), pa.string()),  # ISO 8601, cast to _TS below
+    "sla__target": (("sla", "target"), pa.int64()),
+    "sla__target_in_seconds": (("sla", "target_in_seconds"), pa.int64()),
+    "sla__business_hours": (("sla", "business_hours"), pa.bool_()),
+    "sla__policy__id": (("sla", "policy", "id"), pa.int64()),
+    "sla__policy__title": (("sla", "policy", "title"), pa.string()),
+    "sla__policy__description": (("sla", "policy", "description"), pa.string()),
+    "status__calendar": (("status", "calendar"), pa.int64()),
+    "status__business": (("status", "business"), pa.int64()),
+    "deleted": (("deleted",), pa.bool_()),
+}
+_METRIC_EVENT_KEYS = {
+    (): {path[0] for path, _ in METRIC_EVENT_COLUMNS.values()},
+    ("sla",): {"target", "target_in_seconds", "business_hours", "policy"},
+    ("sla", "policy"): {"id", "title", "description"},
+    ("status",): {"calendar", "business"},
+}
+
+# dlt adds its `_dlt_id` and `_dlt_load_id` columns to Arrow tables only when asked; the
+# metric events' raw table keeps both (the staging models read them)
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+
+
+def _known_shape(record: dict) -> bool:
+    """True if every key of the record (and of its nested objects) has a column above."""
+    for prefix, keys in _METRIC_EVENT_KEYS.items():
+        node: Any = record
+        for key in prefix:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        if not isinstance(node, dict) or not node.keys() <= keys:
+            return False
+    return True
+
+
+def metric_events_table(records: list[dict]) -> pa.Table | None:
+    """An export page of ticket metric events as one Arrow table, or None if a record does not
+    fit the columns above (a field Zendesk added, a value of another type): that page then
+    goes through dlt's row-by-row normalizer, which adds a column or a variant as before."""
+    if not all(isinstance(r, dict) and _known_shape(r) for r in records):
+        return None
+    columns = {}
+    try:
+        for name, (path, dtype) in METRIC_EVENT_COLUMNS.items():
+            if len(path) == 1:
+                values = [r.get(path[0]) for r in records]
+            else:
+                values = []
+                for r in records:
+                    v: Any = r
+                    for key in path:
+                        v = v.get(key) if isinstance(v, dict) else None
+                    values.append(v)
+            array = pa.array(values, type=dtype)
+            columns[name] = array.cast(_TS) if name == "time" else array
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    return pa.table(columns)
+
+
+class MetricEventPagesToArrow(ItemTransform):
+    """Each export page of metric events (after the incremental cursor has filtered it, on
+    the decoded records) becomes one Arrow table, which dlt writes to Parquet as it is:
+    dlt's row-by-row normalization was most of the Zendesk load's time (issue 22)."""
+
+    placement_affinity: ClassVar[float] = 1.1  # after the incremental step (1)
+
+    def __init__(self) -> None:
+        super().__init__(lambda item: item)
+
+    def __call__(self, item: Any, meta: Any = None) -> Any:
+        if isinstance(item, list) and item:
+            table = metric_events_table(item)
+            if table is not None:
+                return table
+        return item
 
 
 def _export(
@@ -135,4 +227,7 @@ def zendesk_source(
             },
         ],
     }
-    yield from rest_api_resources(config)
+    for resource in rest_api_resources(config):
+        if resource.name == "ticket_metric_events":
+            resource.add_step(MetricEventPagesToArrow())
+        yield resource
