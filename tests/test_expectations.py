@@ -325,6 +325,11 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         f"csat = 100.0 * (csat_responses + 1) / csat_responses "
         f"where rowid = {_first(XM, 'csat_responses > 0', 'month desc, team desc')}",
     ),
+    (
+        "assert_xm_pearson_r_matches_definition",  # one pair's n off its team-months
+        "update marts.xm_link_summary set n = n + 1 where rowid = "
+        f"{_first('marts.xm_link_summary', 'true', 'ex_metric, cx_metric')}",
+    ),
     # identity_match_rates
     (
         "ratio_matches_parts: identity_match_rates.match_rate",

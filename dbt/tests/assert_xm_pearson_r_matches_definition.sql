@@ -1,11 +1,13 @@
 {#- xm_link_summary against the textbook formula. A failing row is an EX x CX pair whose n
-    differs from the count of non-suppressed team-months with both values, or whose r
+    differs from the count of complete, non-suppressed team-months with both values (the
+    model's definition: a month to date is left out), or whose r
     differs (by more than 1e-6) from
     r = (n*Sxy - Sx*Sy) / sqrt((n*Sxx - Sx^2) * (n*Syy - Sy^2)) over those team-months
     (null when n < 3 or a metric takes a single value). -#}
 {%- set ex_metrics = ['engagement', 'enps', 'turnover_rate'] %}
 {%- set cx_metrics = ['csat', 'full_resolution_median_business_minutes',
-                      'first_reply_median_business_minutes', 'one_touch_rate'] %}
+                      'first_reply_median_business_minutes', 'one_touch_rate',
+                      'sla_attainment'] %}
 {%- set metric_pairs = [] %}
 {%- for ex_metric in ex_metrics %}
     {%- for cx_metric in cx_metrics %}
@@ -16,7 +18,7 @@ with
 
 team_months as (
     select * from {{ ref('xm_team_monthly') }}
-    where not is_suppressed
+    where is_complete_month and not is_suppressed
 ),
 
 sums as (
