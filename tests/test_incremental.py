@@ -44,6 +44,12 @@ BUILT_ON_INCREMENTAL = (
     ("marts", "fct_sla_outcomes", "marts/cx"),
     ("marts", "cx_sla_monthly", "marts/cx"),
     ("marts", "sla_cross_check", "marts/health"),
+    ("intermediate", "int_customer_touchpoints", "intermediate/journey"),
+    ("marts", "fct_customer_touchpoints", "marts/journey"),
+    ("marts", "fct_customer_stage_spells", "marts/journey"),
+    ("marts", "cx_journey_stage_monthly", "marts/journey"),
+    ("marts", "cx_journey_stage_conversion", "marts/journey"),
+    ("marts", "cx_onboarding_renewals", "marts/journey"),
 )
 COMPILED_DIR = Path("compiled/experience_warehouse/models")
 
@@ -143,8 +149,8 @@ def test_incremental_equals_full_refresh(tmp_path):
 
 
 def _assert_models_equal(incremental: Path, full: Path) -> None:
-    """Every incremental model (and the SLA models built on them) holds the same rows in
-    both warehouses."""
+    """Every incremental model (and the SLA and journey models built on them) holds the same
+    rows in both warehouses."""
     with duckdb.connect() as con:
         con.execute("attach ? as inc (read_only)", [str(incremental)])
         con.execute("attach ? as full_ (read_only)", [str(full)])
