@@ -12,8 +12,9 @@
     - `_rebuild_load_id`: the newest load that changed what they build for the ticket: that
       one, or a newer load that took something away from the ticket without writing it: one
       of its audits now comes under another ticket (the export sent the id again, under
-      another ticket), or a newer copy of one of its child events came under another ticket
-      (its own copy now ranks second). Those are seen against the two base tables as they
+      another ticket), a newer copy of one of its child events came under another ticket
+      (its own copy now ranks second), or another copy of one of its child events is gone
+      from raw (its own copy may now rank first). Those are seen against the two base tables as they
       were last built, before this run rebuilds them: read without ref (a ref would be a
       cycle); this model is a table, so what it saw holds for the whole run, and
       incremental, so it keeps what it saw until a later load supersedes it (a model that
@@ -75,6 +76,22 @@ loads as (
         where
             {{ loaded_after_this('audits._dlt_load_id') }}
             and built.ticket_id is distinct from audits.ticket_id
+        union all
+        -- child event ids whose built copy is gone from raw (dlt replaced it with its audit,
+        -- sent again): the tickets of the other copies, one of which now ranks first
+        select
+            remaining.ticket_id,
+            (select max(_dlt_load_id) from {{ source('raw_zendesk', 'ticket_events') }})
+                as _dlt_load_id,
+            false as is_written
+        from {{ built_children }} as gone
+        inner join {{ built_children }} as remaining
+            on
+                gone.child_event_id = remaining.child_event_id
+                and gone._dlt_id <> remaining._dlt_id
+        left join {{ source('raw_zendesk', 'ticket_events__child_events') }} as still_there
+            on gone._dlt_id = still_there._dlt_id
+        where still_there._dlt_id is null
     {% endif %}
 ),
 
