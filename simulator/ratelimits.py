@@ -122,8 +122,6 @@ LIMITS: tuple[Limit, ...] = (
     ),
 )
 
-VENDOR_PREFIX = re.compile(r"^/(\w+)/")
-
 
 @dataclass
 class Decision:
