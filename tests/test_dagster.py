@@ -273,3 +273,30 @@ def test_concurrent_reader_never_sees_a_mix(refreshed, tmp_path):
     assert report["reads"] > 5
     assert all(len(ids) == 1 for ids in report["seen"]), "a read saw marts from two refreshes"
     assert len({ids[0] for ids in report["seen"]}) >= 2, "the reader read across swaps"
+
+
+def test_dbt_in_a_dagster_run_reuses_the_partial_parse(tmp_path):
+    """dagster-dbt copies dbt/target/partial_parse.msgpack into each invocation's own target;
+    dbt reuses it only under the `--vars` and profile it was parsed with, so the asset passes
+    `dbt_vars()` as `run_dbt` does (a changed var re-parses the whole project at every
+    build). Shown by dbt's own log of the invocation, against a var that differs."""
+    from dagster_dbt import DbtCliResource
+
+    from warehouse.dbt import dbt_executable, dbt_vars, run_dbt
+    from warehouse.settings import DBT_DIR, Settings
+
+    dbt = DbtCliResource(
+        project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+    )
+    with environ({"XM_DATA_DIR": str(tmp_path)}):
+        run_dbt(["parse", "--quiet"], echo=lambda _: None)  # what parse_project() runs
+        logs = {}
+        for case, args in {
+            "asset": dbt_vars(Settings.from_env()),
+            "other vars": ["--vars", json.dumps({"xm_data_dir": str(tmp_path / "other")})],
+        }.items():
+            invocation = dbt.cli(["ls", "--select", "fct_tickets", *args]).wait()
+            logs[case] = (invocation.target_path / "dbt.log").read_text()
+    assert "Partial parsing enabled" in logs["asset"]
+    assert "Unable to do partial parsing" not in logs["asset"]
+    assert "Unable to do partial parsing" in logs["other vars"]

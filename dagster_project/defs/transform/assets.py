@@ -11,7 +11,6 @@ PATH: `dagster dev` started by `xm dev` or a test has no venv on PATH) when it i
 older than the project's files; a deployment parses when it builds its image.
 """
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from warehouse.dbt import parse_project
+from warehouse.dbt import dbt_vars, parse_project
 from warehouse.failures import explain, one_line
 from warehouse.progress import Progress, report
 from warehouse.settings import DBT_DIR, Settings
@@ -82,9 +81,8 @@ class DbtBuildConfig(dg.Config):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """dbt build: the selected models, seeds and tests (blocking tests stop the publish)."""
     settings = Settings.from_env()
-    # dagster-dbt runs dbt inside dbt/: hand it the resolved data dir (the profile reads it)
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    args += ["--vars", json.dumps({"xm_data_dir": str(settings.data_dir)})]
+    # the same --vars as parse_project(): dbt reuses its partial parse (warehouse/dbt.py)
+    args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(settings)]
     if config.full_refresh:
         args.append("--full-refresh")
     # one event per node built or tested: the node count of the progress bar

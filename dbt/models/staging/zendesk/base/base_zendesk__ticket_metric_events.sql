@@ -2,7 +2,10 @@
     usable) and `_dedup_rank`. `deleted` is sent on breach events only (absent = false); the
     optional parts (`sla` on apply_sla, `status` on update_status, `deleted`) are columns only
     once a load has seen one, hence column_or_null. An event of a ticket that is not staged
-    is an orphan; a metric or type Zendesk does not document is quarantined, not guessed. -#}
+    is an orphan; a metric or type Zendesk does not document is quarantined, not guessed.
+    A table: the deduplication of the largest raw table runs once per build, not in each of
+    its readers and tests (as a view, ten of them re-ran it). -#}
+{{ config(materialized='table') }}
 {%- set raw = source('raw_zendesk', 'ticket_metric_events') %}
 with
 
