@@ -94,13 +94,14 @@ class TreeRSSSampler:
         if refresh or self._tick % self.children_every == 0:
             with contextlib.suppress(psutil.Error):
                 self._children = self.proc.children(recursive=True)
-            self._separate = []
             if self.separate_pid is not None:
+                # a listing that fails (a process ending meanwhile) keeps the last one: the
+                # simulator must never be summed into the product (a scale-10 run once was)
                 with contextlib.suppress(psutil.Error):
                     sim = psutil.Process(self.separate_pid)
                     self._separate = [sim, *sim.children(recursive=True)]
         self._tick += 1
-        apart = {p.pid for p in self._separate}
+        apart = {p.pid for p in self._separate} | {self.separate_pid}
         total = simulator = 0
         for p in [self.proc, *self._children]:
             if p.pid not in apart:
