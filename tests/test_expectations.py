@@ -405,7 +405,14 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         "where rowid = "
         f"{_first('marts.cx_journey_stage_conversion', 'true', 'cohort_month, journey_stage')}",
     ),
+    (
+        "not_null_columns: fct_tickets",  # two null cells in one row: two failures
+        "update marts.fct_tickets set count_reopens = null, is_solved = null "
+        "where ticket_id = (select max(ticket_id) from marts.fct_tickets)",
+    ),
 ]
+# failures per planted rule where the planting is not one failing row
+PLANTED_FAILURES = {"not_null_columns: fct_tickets": 2}
 
 
 def _label(node: dict) -> str:
@@ -414,6 +421,8 @@ def _label(node: dict) -> str:
     meta = node.get("test_metadata") or {}
     if meta and node.get("column_name"):
         return f"{meta['name']}: {node['attached_node'].split('.')[-1]}.{node['column_name']}"
+    if meta.get("name") == "not_null_columns":  # one per model, named by its column list
+        return f"not_null_columns: {node['attached_node'].split('.')[-1]}"
     return node["name"]
 
 
@@ -427,13 +436,14 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
     finally:
         con.close()
 
-    expected = dict.fromkeys((rule for rule, _ in DBT_MART_RULES), ("fail", 1))
+    expected = {rule: ("fail", PLANTED_FAILURES.get(rule, 1)) for rule, _ in DBT_MART_RULES}
     assert len(expected) == len(DBT_MART_RULES), "one planting per rule"
     target = tmp_path / "dbt_target"
     # every instance of the project's generic mart-rule tests, and the singular tests above
     select = [
         *(f"test_name:{t}" for t in ("ratio_matches_parts", "months_without_gaps")),
         "test_name:expression_is_true",
+        "test_name:not_null_columns,fct_tickets",  # the project's not-null rule, on one model
         *(rule for rule in expected if rule.startswith("assert_")),
     ]
     with pytest.raises(DbtError, match="dbt test"):
