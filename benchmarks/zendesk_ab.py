@@ -1,7 +1,7 @@
 """The Zendesk load alone against the format limit, and an A/B of two code trees.
 
-`python -m benchmarks.zendesk_ab --scale 1` runs, in this process: generate the world at
-`scale`, serve it from a thread (as `benchmarks.harness` does), load Zendesk into an empty
+`python -m benchmarks.zendesk_ab --scale 1` runs: generate the world at `scale` and serve
+it from a process of its own (as `benchmarks.harness` does), load Zendesk into an empty
 warehouse (timed: the figure the harness calls "zendesk ingest"), then the harness's format
 limit (the same tickets and ticket events as JSON files, DuckDB `read_json`); prints one JSON
 record with the ratio.
@@ -28,15 +28,19 @@ def run_once(scale: float, seed: int = 42, profile: str | None = None) -> dict:
     from benchmarks.harness import _dlt_steps, _environ, format_limit
     from ingestion.pipeline import ingest
     from simulator.credentials import loader_env
-    from simulator.generator import SimConfig, World
-    from simulator.server import Simulator, serve_in_thread
+    from simulator.process import SimulatorProcess
 
     workdir = Path(tempfile.mkdtemp(prefix="xm-zd-ab-"))
-    world = World(SimConfig(scale=scale, seed=seed))
-    sim = Simulator(world)
+    sim = SimulatorProcess(scale, seed, log=workdir / "simulator.log")
     with (
-        serve_in_thread(sim) as url,
-        _environ({**loader_env(url), "XM_DATA_DIR": str(workdir / "data"), "XM_TARGET": "duckdb"}),
+        sim,
+        _environ(
+            {
+                **loader_env(url := sim.wait_ready()),
+                "XM_DATA_DIR": str(workdir / "data"),
+                "XM_TARGET": "duckdb",
+            }
+        ),
     ):
         cpu0, t0 = time.process_time(), time.perf_counter()
         if profile:

@@ -165,3 +165,53 @@ def test_missing_configuration_names_what_to_set(source, tmp_path, monkeypatch):
         match=rf"{source}: missing configuration .*SOURCES__{source.upper()}__",
     ):
         pipeline.ingest([source], echo=lambda _: None)
+
+
+def test_export_pages_are_fetched_ahead_once_each(served):
+    """The Zendesk exports' next page is requested while the current one is processed
+    (`PagePrefetcher`), through dlt's REST client on the loader's session: when a page
+    reaches the loader the simulator has already been asked for the next, every page is
+    requested once, and the pages are the export's records in order, as without it."""
+    import requests
+    from dlt.sources.helpers.requests import Client
+    from dlt.sources.helpers.rest_client import RESTClient
+
+    from ingestion.sources.paging import LinkUntilFlagPaginator, PagePrefetcher, parse_json_once
+
+    _sim, url = served
+    env = loader_env(url)
+    path = "incremental/ticket_metric_events"
+
+    def served_pages() -> int:
+        counts = requests.get(f"{url}/_sim/requests", timeout=10).json()["requests"]
+        return sum(n for k, n in counts.items() if k.startswith("GET ") and path in k)
+
+    def export(prefetch: bool) -> tuple[list[int], list[int]]:
+        requests.delete(f"{url}/_sim/requests", timeout=10)
+        session = Client(raise_for_status=False).session
+        ahead = PagePrefetcher(session) if prefetch else None
+        client = RESTClient(
+            base_url=env["SOURCES__ZENDESK__BASE_URL"].rstrip("/") + "/",
+            auth=(f"{env['SOURCES__ZENDESK__EMAIL']}/token", env["SOURCES__ZENDESK__API_TOKEN"]),
+            session=session,
+        )
+        ids, asked = [], []
+        for page in client.paginate(
+            path,
+            params={"start_time": 0},
+            paginator=LinkUntilFlagPaginator("next_page", prefetcher=ahead),
+            data_selector="ticket_metric_events",
+            hooks={"response": [parse_json_once]},
+        ):
+            time.sleep(0.05)  # the loader's work on the page: the next one arrives meanwhile
+            asked.append(served_pages())
+            ids += [e["id"] for e in page]
+        assert served_pages() == len(asked)  # every page once, none twice
+        return ids, asked
+
+    plain_ids, plain_asked = export(prefetch=False)
+    ids, asked = export(prefetch=True)
+    assert len(asked) > 3 and ids == plain_ids
+    assert plain_asked == list(range(1, len(asked) + 1))
+    # while page k is in hand, page k+1 has been asked for (the last page has no next)
+    assert asked == [*range(2, len(asked) + 1), len(asked)]

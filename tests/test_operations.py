@@ -272,6 +272,28 @@ def test_the_demo_is_recorded_in_the_data_dirs_instance(demo_dir):
         assert {e.run_id for e in executions.values()} == {run_id}
 
 
+@pytest.mark.e2e
+@pytest.mark.timeout(3600)  # the demo (module fixture)
+def test_the_demos_dbt_docs_describe_what_its_run_built(demo_dir):
+    """The demo's dbt docs: every model with its compiled SQL, and the catalog of the tables
+    the run built. The manifest is the run's own `dbt build` (another invocation than the
+    catalog's): the docs step only reads the catalog, it does not compile the project again."""
+    docs = demo_dir / "docs" / "dbt"
+    manifest = json.loads((docs / "manifest.json").read_text())
+    catalog = json.loads((docs / "catalog.json").read_text())
+    assert (docs / "index.html").exists()
+    models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    assert len(models) > 50
+    uncompiled = sorted(k for k, n in models.items() if not n.get("compiled_code"))
+    assert uncompiled == []
+    uncatalogued = sorted(set(models) - set(catalog["nodes"]))
+    assert uncatalogued == []
+    # the marts' columns as the warehouse holds them
+    fct = catalog["nodes"]["model.experience_warehouse.fct_tickets"]["columns"]
+    assert {"ticket_id", "customer_id"} <= set(fct)
+    assert manifest["metadata"]["invocation_id"] != catalog["metadata"]["invocation_id"]
+
+
 def _wait(predicate, timeout: float, what: str, every: float = 2.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

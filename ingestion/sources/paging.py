@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
 from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
-from requests import Response
+from requests import PreparedRequest, Request, Response, Session
+
+
+class PagePrefetcher:
+    """Sends the request for a paginated resource's next page while dlt processes the
+    current one, on the session the resources share.
+
+    A paginator that knows the next page's URL as soon as a page arrives (a next link in the
+    body) hands the request to `fetch_ahead`; when dlt's REST client then sends that very
+    request (same method and URL), it gets the response fetched ahead, or the error it met.
+    The request goes through the session's own `send` (dlt's retries on 429 and 5xx, the
+    `Retry-After` waits, the response hooks), so it is the request the client would have
+    sent, only earlier: one page ahead per resource, never more. The server's time and
+    dlt's per-row work overlap (the Zendesk load waited ~40% of its extract on pages)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._send = session.send
+        session.send = self._send_or_collect  # type: ignore[method-assign]
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="page-prefetch")
+        self._ahead: dict[str, Future[Response]] = {}
+        self._kwargs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict) -> PagePrefetcher:
+        return self  # dlt copies its paginators (and their config): one session, one pool
+
+    def fetch_ahead(self, request: Request) -> None:
+        prepared = self.session.prepare_request(request)
+        with self._lock:
+            if prepared.url not in self._ahead:
+                self._ahead[prepared.url] = self._pool.submit(self._send, prepared, **self._kwargs)
+
+    def _send_or_collect(self, request: PreparedRequest, **kwargs: Any) -> Response:
+        with self._lock:
+            self._kwargs = kwargs  # what the client sends with (timeouts, verify, proxies)
+            ahead = self._ahead.pop(request.url, None) if request.method == "GET" else None
+        if ahead is None:
+            return self._send(request, **kwargs)
+        return ahead.result()
 
 
 class LinkUntilFlagPaginator(JSONLinkPaginator):
@@ -18,11 +59,16 @@ class LinkUntilFlagPaginator(JSONLinkPaginator):
     """
 
     def __init__(
-        self, next_url_path: str, stop_path: str = "end_of_stream", stop_when: bool = True
+        self,
+        next_url_path: str,
+        stop_path: str = "end_of_stream",
+        stop_when: bool = True,
+        prefetcher: PagePrefetcher | None = None,
     ):
         super().__init__(next_url_path=next_url_path)
         self.stop_path = jsonpath.compile_path(stop_path)
         self.stop_when = stop_when
+        self.prefetcher = prefetcher
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         body = response.json()  # one parse for the link and the flag (not one each)
@@ -31,6 +77,11 @@ class LinkUntilFlagPaginator(JSONLinkPaginator):
         flag = jsonpath.find_values(self.stop_path, body)
         if flag and bool(flag[0]) is self.stop_when:
             self._next_reference = None
+
+    def update_request(self, request: Request) -> None:
+        super().update_request(request)
+        if self.prefetcher is not None and self._next_reference:
+            self.prefetcher.fetch_ahead(request)  # the next page, while this one is processed
 
 
 def parse_json_once(response: Response, *args: Any, **kwargs: Any) -> Response:

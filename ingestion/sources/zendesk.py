@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 import dlt
 import pyarrow as pa
 from dlt.extract.items_transform import ItemTransform
+from dlt.sources.helpers.requests import Client
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
-from ingestion.sources.paging import LinkUntilFlagPaginator, parse_json_once
+from ingestion.sources.paging import LinkUntilFlagPaginator, PagePrefetcher, parse_json_once
 
 # Zendesk's tracking of changes starts long before any account's data we load
 INITIAL_EPOCH = 946684800  # 2000-01-01
@@ -115,7 +116,13 @@ class MetricEventPagesToArrow(ItemTransform):
 
 
 def _export(
-    path: str, data_key: str, cursor: str, next_url: str, per_page: bool, **extra: Any
+    path: str,
+    data_key: str,
+    cursor: str,
+    next_url: str,
+    per_page: bool,
+    prefetcher: PagePrefetcher,
+    **extra: Any,
 ) -> dict:
     """An incremental export resource: `start_time` from the last cursor value seen.
 
@@ -134,7 +141,7 @@ def _export(
             "path": path,
             "data_selector": data_key,
             "params": {**({"per_page": 1000} if per_page else {}), **extra.pop("params", {})},
-            "paginator": LinkUntilFlagPaginator(next_url),
+            "paginator": LinkUntilFlagPaginator(next_url, prefetcher=prefetcher),
             "incremental": incremental,
             "response_actions": [parse_json_once],
         },
@@ -149,8 +156,13 @@ def zendesk_source(
     api_token: str = dlt.secrets.value,
 ):
     """`base_url` is `https://{subdomain}.zendesk.com/api/v2` (or the simulator's)."""
+    # dlt's retrying session (as the REST client would make it), shared by the resources, the
+    # exports' next pages fetched ahead on it
+    session = Client(raise_for_status=False).session
+    ahead = PagePrefetcher(session)
     config: RESTAPIConfig = {
         "client": {
+            "session": session,
             "base_url": base_url.rstrip("/") + "/",
             "auth": {"type": "http_basic", "username": f"{email}/token", "password": api_token},
         },
@@ -158,7 +170,12 @@ def zendesk_source(
         "resources": [
             # cursor-based exports: resumed from the last generated_timestamp / updated_at
             _export(
-                "incremental/tickets/cursor", "tickets", "generated_timestamp", "after_url", False
+                "incremental/tickets/cursor",
+                "tickets",
+                "generated_timestamp",
+                "after_url",
+                False,
+                ahead,
             ),
             # a user's `photo` (an attachment with its thumbnails) stays one json value:
             # nothing reads it, and flattening would add a child table per thumbnail list
@@ -168,6 +185,7 @@ def zendesk_source(
                 "updated_at",
                 "after_url",
                 True,
+                ahead,
                 columns={"photo": {"data_type": "json"}},
             ),
             # time-based exports: may repeat records across pages; merge on id dedupes
@@ -177,9 +195,12 @@ def zendesk_source(
                 "timestamp",
                 "next_page",
                 False,
+                ahead,
                 params={"include": "comment_events"},
             ),
-            _export("incremental/organizations", "organizations", "updated_at", "next_page", True),
+            _export(
+                "incremental/organizations", "organizations", "updated_at", "next_page", True, ahead
+            ),
             # Zendesk's own SLA engine: every metric event (apply_sla, breach, fulfill, ...),
             # resumed from the last event time; a breach is listed once its time has passed
             _export(
@@ -188,6 +209,7 @@ def zendesk_source(
                 "time",
                 "next_page",
                 False,
+                ahead,
             ),
             {
                 "name": "sla_policies",
