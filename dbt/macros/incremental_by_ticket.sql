@@ -55,3 +55,22 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of int_sla_instances: drop the instances whose application is no longer
+    staged (the ticket's events quarantined, gone from raw or moved to another ticket). A
+    rebuilt ticket's instances replace its old ones (delete+insert on ticket_id); an
+    instance that is not rebuilt any more needs this. -#}
+{% macro delete_sla_instances_not_applied() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as built
+        where not exists (
+            select 1
+            from {{ ref('stg_zendesk__ticket_metric_events') }} as applied
+            where
+                applied.ticket_id = built.ticket_id
+                and applied.sla_metric = built.sla_metric
+                and applied.instance_id = built.instance_id
+                and applied.event_type = 'apply_sla'
+        )
+    {%- endif -%}
+{%- endmacro %}

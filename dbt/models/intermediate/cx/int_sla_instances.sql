@@ -18,11 +18,45 @@
       paused again).
     - status: breached if a standing breach came no later than the fulfilment (or there is no
       fulfilment now); else achieved if fulfilled; paused if the latest event is a pause; else
-      active. -#}
+      active.
+    Incremental by ticket (issue 22: the whole chain was the largest part of a one-day
+    refresh): a run rebuilds the instances of the tickets with an event loaded since the
+    newest load it holds (`_dlt_load_id`, the newest load of an instance's events), or whose
+    ticket was loaded since or lost an event to another ticket (stg_zendesk__ticket_loads:
+    the verdicts on its events may change). The post-hook drops an instance left without
+    its application (its events quarantined or gone): delete+insert on ticket_id never
+    touches a ticket that yields no rows any more. -#}
+{{
+    config(
+        materialized=incremental_or_table(),
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_sla_instances_not_applied() }}"]
+    )
+}}
+-- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
 
-events as (
+{% if is_incremental() %}
+    rebuilt_tickets as (
+        select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
+        where {{ loaded_after_this('_rebuild_load_id') }}
+        union
+        select ticket_id from {{ ref('stg_zendesk__ticket_metric_events') }}
+        where {{ loaded_after_this() }}
+    ),
+{% endif %}
+
+metric_events as (
     select * from {{ ref('stg_zendesk__ticket_metric_events') }}
+    {% if is_incremental() %}
+        where ticket_id in (select rebuilt_tickets.ticket_id from rebuilt_tickets)
+    {% endif %}
+),
+
+events as (
+    select * from metric_events
     where instance_id >= 1
 ),
 
@@ -92,7 +126,8 @@ milestones as (
         max(case when event_type = 'update_status' then status_calendar_minutes end)
             as status_calendar_minutes,
         max(case when event_type = 'update_status' then status_business_minutes end)
-            as status_business_minutes
+            as status_business_minutes,
+        max(_dlt_load_id) as _dlt_load_id
     from events
     group by ticket_id, sla_metric, instance_id
 ),
@@ -125,7 +160,8 @@ joined as (
         scheduled_breaches.event_at as due_at,
         milestones.deleted_breaches,
         milestones.status_calendar_minutes,
-        milestones.status_business_minutes
+        milestones.status_business_minutes,
+        milestones._dlt_load_id
     from latest_application
     inner join milestones
         on
@@ -172,5 +208,6 @@ select
             when state_event = 'pause' then 'paused'
             else 'active'
         end as {{ dbt.type_string() }}
-    ) as status
+    ) as status,
+    _dlt_load_id
 from joined

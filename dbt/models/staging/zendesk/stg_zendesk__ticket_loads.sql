@@ -11,6 +11,7 @@
       their rows record);
     - `_rebuild_load_id`: the newest load that changed what they build for the ticket: that
       one, or a newer load that took something away from the ticket without writing it: one
+      of its SLA metric events now comes under another ticket, one
       of its audits now comes under another ticket (the export sent the id again, under
       another ticket), a newer copy of one of its child events came under another ticket
       (its own copy now ranks second), or another copy of one of its child events is gone
@@ -24,11 +25,14 @@
     loaded. A full build sees no moves: both columns are the newest load of the ticket. -#}
 {%- set built_events = none %}
 {%- set built_children = none %}
+{%- set built_metric_events = none %}
 {%- if execute and is_incremental() %}
     {%- set built_events = adapter.get_relation(
         database=this.database, schema=this.schema, identifier='base_zendesk__ticket_events') %}
     {%- set built_children = adapter.get_relation(
         database=this.database, schema=this.schema, identifier='base_zendesk__ticket_child_events') %}
+    {%- set built_metric_events = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier='base_zendesk__ticket_metric_events') %}
 {%- endif %}
 with
 
@@ -46,6 +50,20 @@ loads as (
         true as is_written
     from {{ source('raw_zendesk', 'ticket_events') }}
     {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+    {% if built_metric_events is not none %}
+        union all
+        -- metric events a newer load put under another ticket: the ticket they were built under
+        select
+            built.ticket_id,
+            metric_events._dlt_load_id,
+            false as is_written
+        from {{ source('raw_zendesk', 'ticket_metric_events') }} as metric_events
+        inner join {{ built_metric_events }} as built
+            on metric_events.id = built.metric_event_id
+        where
+            {{ loaded_after_this('metric_events._dlt_load_id') }}
+            and built.ticket_id is distinct from metric_events.ticket_id
+    {% endif %}
     {% if built_events is not none %}
         union all
         -- audits a newer load put under another ticket: the ticket they were built under

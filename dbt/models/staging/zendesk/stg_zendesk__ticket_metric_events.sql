@@ -1,7 +1,8 @@
 {#- One row per ticket metric event of Zendesk's SLA engine. `sla_metric` names the SLA
     metric the event belongs to, as SLA policies name them: a `reply_time` event of instance 1
     is `first_reply_time`, of instance >= 2 `next_reply_time`; `resolution_time` is
-    `total_resolution_time`; the others keep their name. -#}
+    `total_resolution_time`; the others keep their name. `_dlt_load_id`, the load that
+    brought the event, is the SLA models' incremental watermark. -#}
 with
 
 metric_events as (
@@ -34,7 +35,9 @@ final as (
         sla_business_hours,
         is_deleted,
         ---------- timestamps
-        event_at
+        event_at,
+        ---------- metadata
+        _dlt_load_id
     from metric_events
 )
 

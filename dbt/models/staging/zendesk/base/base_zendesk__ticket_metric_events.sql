@@ -4,13 +4,46 @@
     once a load has seen one, hence column_or_null. An event of a ticket that is not staged
     is an orphan; a metric or type Zendesk does not document is quarantined, not guessed.
     A table: the deduplication of the largest raw table runs once per build, not in each of
-    its readers and tests (as a view, ten of them re-ran it). -#}
-{{ config(materialized='table') }}
+    its readers and tests (as a view, ten of them re-ran it).
+    Incremental by ticket, like the audits (issue 22: rebuilt whole, this chain was the
+    largest part of a one-day refresh): a run rebuilds every event of the tickets that have
+    an event loaded since the newest load in the table, or whose ticket was loaded since
+    (stg_zendesk__ticket_loads: its verdict may change), or that lost an event to another
+    ticket (ibid.); an event without a ticket id is taken once, from the load that brought
+    it. The post-hook drops every row whose raw row dlt has since replaced. -#}
+{{
+    config(
+        materialized=incremental_or_table(),
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_rows_gone_from_raw(source('raw_zendesk', 'ticket_metric_events')) }}"]
+    )
+}}
 {%- set raw = source('raw_zendesk', 'ticket_metric_events') %}
+-- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
+
+{% if is_incremental() %}
+    rebuilt_tickets as (
+        select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
+        where {{ loaded_after_this('_rebuild_load_id') }}
+        union
+        select ticket_id from {{ raw }}
+        where {{ loaded_after_this() }}
+    ),
+{% endif %}
 
 source as (
     select * from {{ raw }}
+    {% if is_incremental() %}
+        where
+            ticket_id in (select rebuilt_tickets.ticket_id from rebuilt_tickets)
+            or (
+                ticket_id is null
+                and {{ loaded_after_this() }}
+            )
+    {% endif %}
 ),
 
 tickets as (
