@@ -8,7 +8,8 @@ it row for row. Before each incremental build, each model's compiled SQL is coun
 the warehouse as it stands: it must take the incremental path and select some rows but
 fewer than half the table, so a model silently rebuilding everything would fail. Last, a
 newer load of an old ticket fails validation: an incremental build must drop the ticket
-from every ticket model, as a full build does."""
+from every ticket model, as a full build does; and a newer load of an SLA instance's
+fulfil event fails validation: the instance must be rebuilt without it."""
 
 from __future__ import annotations
 
@@ -124,15 +125,38 @@ def test_incremental_equals_full_refresh(tmp_path):
                 "select min(ticket_id) from intermediate.int_ticket_status_changes"
             ).fetchone()[0]
             newest = con.execute(
-                "select max(cast(_dlt_load_id as double)) from raw_zendesk.tickets"
+                "select max(cast(_dlt_load_id as double)) from (select _dlt_load_id from"
+                " raw_zendesk.tickets union all select _dlt_load_id"
+                " from raw_zendesk.ticket_metric_events)"
             ).fetchone()[0]
             con.execute(
                 "update raw_zendesk.tickets set status = 'no such status', _dlt_load_id = ? "
                 "where id = ?",
                 [f"{newest + 1:.6f}", ticket_id],
             )
+            # ... and an achieved SLA instance's fulfilment (another ticket) comes back invalid:
+            # quarantined, it leaves the staged events, and the instance must be rebuilt
+            # without it (no longer achieved)
+            sla_ticket, metric, instance = con.execute(
+                "select ticket_id, sla_metric, instance_id from intermediate.int_sla_instances"
+                " where status = 'achieved' and ticket_id <> ? order by ticket_id limit 1",
+                [ticket_id],
+            ).fetchone()
+            changed = con.execute(
+                "update raw_zendesk.ticket_metric_events set type = 'no such type', "
+                "_dlt_load_id = ? where ticket_id = ? and metric = ? and instance_id = ? "
+                "and type = 'fulfill'",
+                [f"{newest + 2:.6f}", sla_ticket, metric, instance],
+            ).fetchone()[0]
+            assert changed > 0
         _build(inc_dir, target)
         with duckdb.connect(str(warehouse), read_only=True) as con:
+            status = con.execute(
+                "select status from intermediate.int_sla_instances"
+                " where ticket_id = ? and sla_metric = ? and instance_id = ?",
+                [sla_ticket, metric, instance],
+            ).fetchone()[0]
+            assert status != "achieved", (sla_ticket, metric, instance)
             for schema, model, _ in INCREMENTAL_MODELS[2:]:
                 rows = con.execute(
                     f"select count(*) from {schema}.{model} where ticket_id = ?"

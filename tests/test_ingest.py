@@ -215,3 +215,10 @@ def test_export_pages_are_fetched_ahead_once_each(served):
     assert plain_asked == list(range(1, len(asked) + 1))
     # while page k is in hand, page k+1 has been asked for (the last page has no next)
     assert asked == [*range(2, len(asked) + 1), len(asked)]
+    # only a GET goes ahead: a POST handed over is not sent early
+    requests.delete(f"{url}/_sim/requests", timeout=10)
+    PagePrefetcher(Client(raise_for_status=False).session).fetch_ahead(
+        requests.Request("POST", f"{env['SOURCES__ZENDESK__BASE_URL'].rstrip('/')}/{path}")
+    )
+    time.sleep(0.2)
+    assert not requests.get(f"{url}/_sim/requests", timeout=10).json()["requests"]

@@ -37,6 +37,8 @@ class PagePrefetcher:
         return self  # dlt copies its paginators (and their config): one session, one pool
 
     def fetch_ahead(self, request: Request) -> None:
+        if request.method.upper() != "GET":
+            return  # only a GET is safe to send early (and only a GET is collected)
         prepared = self.session.prepare_request(request)
         with self._lock:
             if prepared.url not in self._ahead:
@@ -44,7 +46,8 @@ class PagePrefetcher:
 
     def _send_or_collect(self, request: PreparedRequest, **kwargs: Any) -> Response:
         with self._lock:
-            self._kwargs = kwargs  # what the client sends with (timeouts, verify, proxies)
+            if "allow_redirects" not in kwargs:  # the client's own send, not a redirect's
+                self._kwargs = kwargs  # what it sends with (timeouts, verify, proxies)
             ahead = self._ahead.pop(request.url, None) if request.method == "GET" else None
         if ahead is None:
             return self._send(request, **kwargs)

@@ -21,11 +21,12 @@
       active.
     Incremental by ticket (issue 22: the whole chain was the largest part of a one-day
     refresh): a run rebuilds the instances of the tickets with an event loaded since the
-    newest load it holds (`_dlt_load_id`, the newest load of an instance's events), or whose
-    ticket was loaded since or lost an event to another ticket (stg_zendesk__ticket_loads:
-    the verdicts on its events may change). The post-hook drops an instance left without
-    its application (its events quarantined or gone): delete+insert on ticket_id never
-    touches a ticket that yields no rows any more. -#}
+    newest load it holds (`_dlt_load_id`, the newest load of an instance's events), valid or
+    quarantined (an event re-sent invalid leaves the staged ones and must still rebuild its
+    instance), or whose ticket was loaded since or lost an event to another ticket
+    (stg_zendesk__ticket_loads: the verdicts on its events may change). The post-hook
+    drops an instance left without its application (its events quarantined or gone):
+    delete+insert on ticket_id never touches a ticket that yields no rows any more. -#}
 {{
     config(
         materialized=incremental_or_table(),
@@ -36,6 +37,7 @@
     )
 }}
 -- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
+-- depends_on: {{ ref('base_zendesk__ticket_metric_events') }} (incremental runs)
 with
 
 {% if is_incremental() %}
@@ -43,7 +45,8 @@ with
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
         where {{ loaded_after_this('_rebuild_load_id') }}
         union
-        select ticket_id from {{ ref('stg_zendesk__ticket_metric_events') }}
+        -- quarantined events included: an event re-sent invalid leaves the staged ones
+        select ticket_id from {{ ref('base_zendesk__ticket_metric_events') }}
         where {{ loaded_after_this() }}
     ),
 {% endif %}
