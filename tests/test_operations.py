@@ -113,6 +113,42 @@ def test_orchestration_settings_are_checked():
             Settings.from_env(bad)
 
 
+def test_duckdb_memory_limit_reaches_the_loader_and_dbt(tmp_path):
+    """XM_DUCKDB_MEMORY_LIMIT is DuckDB's memory_limit in dlt's connections and in dbt's
+    (its profile reads the variable, with the same default as Settings); a value DuckDB
+    would not take is refused up front."""
+    import dlt
+
+    from warehouse.dbt import _command
+    from warehouse.settings import DUCKDB_MEMORY_LIMIT, WarehouseConfigError
+
+    def limits(limit: str | None) -> tuple[str, str]:
+        env = {"XM_DATA_DIR": str(tmp_path)} | ({"XM_DUCKDB_MEMORY_LIMIT": limit} if limit else {})
+        settings = Settings.from_env(env)
+        pipeline = dlt.pipeline(
+            "memory_limit_probe",
+            destination=settings.dlt_destination(),
+            pipelines_dir=str(tmp_path / "pipelines"),
+        )
+        with pipeline.sql_client() as client:
+            loader = client.execute_sql("select current_setting('memory_limit')")[0][0]
+        cmd, dbt_env = _command(
+            ["show", "--inline", "select current_setting('memory_limit') as m", "--output", "json"],
+            settings,
+        )
+        dbt_env.pop("XM_DUCKDB_MEMORY_LIMIT")  # the profile's own default, as a bare `dbt` run
+        dbt_env.update({"XM_DUCKDB_MEMORY_LIMIT": limit} if limit else {})
+        out = subprocess.run(cmd, env=dbt_env, capture_output=True, text=True, check=True)
+        return loader, json.loads(out.stdout[out.stdout.index("{") :])["show"][0]["m"]
+
+    assert DUCKDB_MEMORY_LIMIT == "1GB"
+    assert limits(None) == ("953.6 MiB", "953.6 MiB")  # 1 GB: 10^9 bytes
+    assert limits("300MB") == ("286.1 MiB", "286.1 MiB")
+    for bad in ("lots", "300", "-1GB"):
+        with pytest.raises(WarehouseConfigError, match="XM_DUCKDB_MEMORY_LIMIT"):
+            Settings.from_env({"XM_DUCKDB_MEMORY_LIMIT": bad})
+
+
 # ------------------------------------------------------------------ failures and alerts
 
 

@@ -184,7 +184,7 @@ def _write_release(
     # open 2.0's default format; tests/test_bi_clients.py opens the snapshot with duckdb<2
     con = duckdb.connect(
         str(building / SNAPSHOT_NAME),
-        config={"storage_compatibility_version": STORAGE_VERSION},
+        config={"storage_compatibility_version": STORAGE_VERSION, **settings.duckdb_config},
     )
     try:
         # paths are parameters, never spliced into the SQL (a data dir may hold any character)

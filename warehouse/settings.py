@@ -9,6 +9,11 @@
 - `XM_BI_ROLE` (default `xm_bi`): the read-only login BI tools use on PostgreSQL.
 - `XM_RELEASE_GRACE_HOURS` (default 24): how long a superseded published release stays on
   disk for readers that resolved it before the switch (`warehouse.publish`).
+- `XM_DUCKDB_MEMORY_LIMIT` (default `1GB`): DuckDB's `memory_limit` for the loader, dbt
+  and the publish (a size such as `512MB`, `4GB`, or a share of RAM such as `50%`). DuckDB's
+  own default is 80% of RAM, and it keeps what it reads cached up to its limit: a build at
+  scale 10 held 5 GB. Under the limit DuckDB spills sorts and hash tables to disk
+  (DECISIONS.md, "Memory").
 - `XM_TARGET` (default `duckdb`): the engine of every part.
   - `duckdb`: the file `$XM_DATA_DIR/warehouse.duckdb`.
   - `postgres`: the server named by libpq's own variables `PGHOST`, `PGPORT`, `PGUSER`,
@@ -33,6 +38,7 @@ subprocess gets `dbt_env()` passed to it, and dbt's profile reads the same varia
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +49,8 @@ DBT_DIR = PROJECT_ROOT / "dbt"
 TARGETS = ("duckdb", "postgres", "spark")
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 CX_REFRESH_CRON = "*/30 7-20 * * 1-5"  # America/New_York: the help desk's business hours
+DUCKDB_MEMORY_LIMIT = "1GB"  # also the default in dbt/profiles.yml (tests/test_settings.py)
+_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
 
 
 class WarehouseConfigError(RuntimeError):
@@ -56,6 +64,7 @@ class Settings:
     postgres: Mapping[str, str] | None = None  # the PG* variables (target postgres)
     bi_role: str = "xm_bi"  # XM_BI_ROLE: the read-only login of BI tools (PostgreSQL)
     release_grace_hours: float = 24.0  # XM_RELEASE_GRACE_HOURS: superseded releases kept
+    duckdb_memory_limit: str = DUCKDB_MEMORY_LIMIT  # XM_DUCKDB_MEMORY_LIMIT
     schedules: bool = False  # XM_SCHEDULES: schedules and sensors running when loaded
     cx_refresh_cron: str = CX_REFRESH_CRON  # XM_CX_REFRESH_CRON
     alert_webhook: str | None = None  # XM_ALERT_WEBHOOK: POSTed on every failure
@@ -100,6 +109,13 @@ class Settings:
             raise WarehouseConfigError(
                 f"XM_RELEASE_GRACE_HOURS={grace!r} is not a number of hours >= 0"
             )
+        memory_limit = (env.get("XM_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT).strip()
+        if not _MEMORY_LIMIT.fullmatch(memory_limit):
+            raise WarehouseConfigError(
+                f"XM_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes: "
+                "give a number with a unit (KB, MB, GB, TB, or KiB, MiB, GiB, TiB), or a "
+                "share of RAM such as 50%"
+            )
         lake_dir = Path(env.get("XM_LAKE_DIR") or data_dir / "lake").expanduser()
         if not lake_dir.is_absolute():
             lake_dir = PROJECT_ROOT / lake_dir
@@ -115,6 +131,7 @@ class Settings:
             postgres=postgres,
             bi_role=env.get("XM_BI_ROLE") or "xm_bi",
             release_grace_hours=release_grace_hours,
+            duckdb_memory_limit=memory_limit,
             **_orchestration(env),
             lake_dir=lake_dir.resolve(),
             spark_host=env.get("XM_SPARK_HOST") or "127.0.0.1",
@@ -176,6 +193,7 @@ class Settings:
         return {
             "XM_DATA_DIR": str(self.data_dir),
             "XM_TARGET": self.target,
+            "XM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             **(self.postgres or {}),
             **spark,
         }
@@ -195,7 +213,16 @@ class Settings:
             # plain Parquet files, appended per load (no table format: no merge, see
             # warehouse/spark.py for how Spark reads them as dlt's merge would have left them)
             return dlt.destinations.filesystem(bucket_url=self.lake.as_uri())
-        return dlt.destinations.duckdb(str(self.warehouse_path))
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        return dlt.destinations.duckdb(
+            DuckDbCredentials(str(self.warehouse_path), global_config=self.duckdb_config)
+        )
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """The settings every DuckDB connection that writes or builds opens with."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
     def where(self) -> str:
         """The warehouse in words, for progress lines."""
