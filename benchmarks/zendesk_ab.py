@@ -3,8 +3,8 @@
 `python -m benchmarks.zendesk_ab --scale 1` runs: generate the world at `scale` and serve
 it from a process of its own (as `benchmarks.harness` does), load Zendesk into an empty
 warehouse (timed: the figure the harness calls "zendesk ingest"), then the harness's format
-limit (the same tickets and ticket events as JSON files, DuckDB `read_json`); prints one JSON
-record with the ratio.
+limit (the same tickets, ticket events and SLA metric events as JSON files, DuckDB
+`read_json`); prints one JSON record with the ratio.
 
 `python -m benchmarks.zendesk_ab --scale 1 --ab OLD_TREE NEW_TREE [--rounds 2]` runs that
 once per tree per round, alternating, each in a fresh process whose imports and `.dlt/`

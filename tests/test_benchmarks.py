@@ -86,10 +86,13 @@ def test_ingest_per_source(result):
     assert r["stages"]["publish"]["rows"] > 0
 
 
+FORMAT_LIMIT_FEEDS = ("tickets", "ticket_events", "ticket_metric_events")
+
+
 def test_format_limit_reference(result):
     r, _, _ = result
     ref = r["reference"]["format_limit"]
-    assert ref["rows"]["tickets"] > 0 and ref["rows"]["ticket_events"] > 0
+    assert all(ref["rows"][feed] > 0 for feed in FORMAT_LIMIT_FEEDS)
     assert ref["rows_loaded"] == ref["rows"]
     assert ref["read_json_seconds"] > 0
     assert ref["ratio"] == pytest.approx(ref["zendesk_ingest_seconds"] / ref["read_json_seconds"])
