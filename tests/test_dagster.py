@@ -300,3 +300,27 @@ def test_dbt_in_a_dagster_run_reuses_the_partial_parse(tmp_path):
     assert "Partial parsing enabled" in logs["asset"]
     assert "Unable to do partial parsing" not in logs["asset"]
     assert "Unable to do partial parsing" in logs["other vars"]
+
+
+def test_old_dbt_invocation_folders_are_pruned(tmp_path):
+    """dagster-dbt writes a target folder per invocation; the dbt asset keeps the newest
+    KEPT_INVOCATIONS of them and touches nothing else in target/."""
+    import os
+
+    from dagster_project.defs.transform.assets import KEPT_INVOCATIONS, prune_invocations
+
+    runs = []
+    for i in range(KEPT_INVOCATIONS + 3):
+        run = tmp_path / f"dbt_models-{i:07d}-abcdefg"
+        (run / "compiled").mkdir(parents=True)
+        (run / "manifest.json").write_text("{}")
+        os.utime(run, (1_000_000 + i, 1_000_000 + i))  # older first
+        runs.append(run)
+    (tmp_path / "compiled").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+
+    removed = prune_invocations(tmp_path)
+    assert sorted(removed) == runs[:3]
+    assert sorted(p for p in tmp_path.glob("dbt_models-*")) == runs[3:]
+    assert (tmp_path / "compiled").is_dir() and (tmp_path / "manifest.json").exists()
+    assert prune_invocations(tmp_path) == []  # a rerun removes nothing more

@@ -11,8 +11,11 @@ PATH: `dagster dev` started by `xm dev` or a test has no venv on PATH) when it i
 older than the project's files; a deployment parses when it builds its image.
 """
 
+import os
+import shutil
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -66,6 +69,26 @@ translator = LayerTranslator(
 )
 
 
+KEPT_INVOCATIONS = (
+    20  # dagster-dbt's per-run target folders kept: the last ~10 hours of CX refreshes
+)
+
+
+def prune_invocations(target: Path, keep: int = KEPT_INVOCATIONS) -> list[Path]:
+    """Remove all but the newest `keep` of the target folders dagster-dbt gives each
+    invocation (`dbt_models-<run id>-<uuid>`: manifest, run results, compiled SQL, ~15 MB):
+    nothing else removes them, and a CX refresh every 30 minutes adds ~50 a day. Runs of
+    this asset never overlap (pool `warehouse`), so no folder of a running build goes."""
+    runs = sorted(
+        (p for p in target.glob("dbt_models-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[keep:]
+
+
 class DbtBuildConfig(dg.Config):
     """How the scheduled jobs run `dbt build` on the selected models."""
 
@@ -81,6 +104,8 @@ class DbtBuildConfig(dg.Config):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """dbt build: the selected models, seeds and tests (blocking tests stop the publish)."""
     settings = Settings.from_env()
+    # dagster-dbt's rule for where invocations go: $DBT_TARGET_PATH, else target/ in the project
+    prune_invocations(DBT_DIR / os.environ.get("DBT_TARGET_PATH", "target"))
     # the same --vars as parse_project(): dbt reuses its partial parse (warehouse/dbt.py)
     args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(settings)]
     if config.full_refresh:
