@@ -191,6 +191,7 @@ def format_limit(url: str, workdir: Path) -> dict:
     import duckdb
 
     from ingestion.sources.zendesk import INITIAL_EPOCH
+    from warehouse.settings import Settings
 
     json_dir = workdir / "json"
     json_dir.mkdir(parents=True, exist_ok=True)
@@ -213,7 +214,7 @@ def format_limit(url: str, workdir: Path) -> dict:
     db = workdir / "read_json.duckdb"
     db.unlink(missing_ok=True)
     started = time.perf_counter()
-    con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db), config=Settings.from_env().duckdb_config)  # as the loader's
     try:
         for key in feeds:
             con.execute(
@@ -306,6 +307,7 @@ def dbt_overhead(
     import duckdb
 
     from warehouse.dbt import run_dbt
+    from warehouse.settings import Settings
 
     manifest = json.loads(manifest_path.read_text())
     nodes = {
@@ -334,7 +336,8 @@ def dbt_overhead(
 
     materialized: dict[str, int] = {}
     started = time.perf_counter()
-    con = duckdb.connect(str(direct_db))
+    # the product's DuckDB settings (its memory_limit): the same engine as dbt's
+    con = duckdb.connect(str(direct_db), config=Settings.from_env().duckdb_config)
     try:
         for uid in models:
             node = nodes[uid]
