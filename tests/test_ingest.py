@@ -222,3 +222,28 @@ def test_export_pages_are_fetched_ahead_once_each(served):
     )
     time.sleep(0.2)
     assert not requests.get(f"{url}/_sim/requests", timeout=10).json()["requests"]
+
+
+def test_a_page_fetched_ahead_never_holds_the_process_at_exit():
+    """A load that stops (an error, Ctrl-C) with a next page still being fetched, from a
+    server that does not answer, exits at once: the fetch is not waited for."""
+    import socket
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        code = (
+            "from dlt.sources.helpers.requests import Client\n"
+            "from requests import Request\n"
+            "from ingestion.sources.paging import PagePrefetcher\n"
+            "ahead = PagePrefetcher(Client(raise_for_status=False).session)\n"
+            f"ahead.fetch_ahead(Request('GET', 'http://127.0.0.1:{silent.getsockname()[1]}/p2'))\n"
+            "print('stopping', flush=True)\n"
+        )
+        started = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        elapsed = time.monotonic() - started
+    assert out.returncode == 0 and "stopping" in out.stdout, out.stderr
+    assert elapsed < 20, elapsed  # dlt's request timeout is 60 s, retried up to 10 times
