@@ -38,9 +38,9 @@ subprocess gets `dbt_env()` passed to it, and dbt's profile reads the same varia
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -49,8 +49,8 @@ DBT_DIR = PROJECT_ROOT / "dbt"
 TARGETS = ("duckdb", "postgres", "spark")
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 CX_REFRESH_CRON = "*/30 7-20 * * 1-5"  # America/New_York: the help desk's business hours
-DUCKDB_MEMORY_LIMIT = "1GB"  # also the default in dbt/profiles.yml (tests/test_settings.py)
-_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
+DUCKDB_MEMORY_LIMIT = "1GB"  # also dbt/profiles.yml's default (tests/test_operations.py)
+MIN_MEMORY_LIMIT_MIB = 64  # below this DuckDB fails its first queries
 
 
 class WarehouseConfigError(RuntimeError):
@@ -109,13 +109,9 @@ class Settings:
             raise WarehouseConfigError(
                 f"XM_RELEASE_GRACE_HOURS={grace!r} is not a number of hours >= 0"
             )
-        memory_limit = (env.get("XM_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT).strip()
-        if not _MEMORY_LIMIT.fullmatch(memory_limit):
-            raise WarehouseConfigError(
-                f"XM_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes: "
-                "give a number with a unit (KB, MB, GB, TB, or KiB, MiB, GiB, TiB), or a "
-                "share of RAM such as 50%"
-            )
+        memory_limit = _memory_limit(
+            (env.get("XM_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT).strip()
+        )
         lake_dir = Path(env.get("XM_LAKE_DIR") or data_dir / "lake").expanduser()
         if not lake_dir.is_absolute():
             lake_dir = PROJECT_ROOT / lake_dir
@@ -234,6 +230,32 @@ class Settings:
         if self.target == "spark":
             return f"the lake {self.lake} (Spark SQL at {self.spark_host}:{self.spark_port})"
         return str(self.warehouse_path)
+
+
+@lru_cache(maxsize=8)
+def _memory_limit(value: str) -> str:
+    """XM_DUCKDB_MEMORY_LIMIT as DuckDB itself reads it (a size such as `512MB` or `4GB`, a
+    share of RAM such as `50%`), refused here rather than mid-run if DuckDB would not take
+    it or it is too small to run a query."""
+    import duckdb
+
+    problem = f"XM_DUCKDB_MEMORY_LIMIT={value!r}"
+    too_small = f"too little to build the warehouse; give at least {MIN_MEMORY_LIMIT_MIB}MiB"
+    try:
+        with duckdb.connect(config={"memory_limit": value}) as con:
+            shown = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    except duckdb.OutOfMemoryException:
+        raise WarehouseConfigError(f"{problem} is {too_small}") from None
+    except duckdb.Error as e:
+        raise WarehouseConfigError(
+            f"{problem} is not a memory limit DuckDB takes ({str(e).splitlines()[0]}): give "
+            "a size such as 512MB or 4GB, or a share of RAM such as 50%"
+        ) from None
+    number, unit = shown.split()  # DuckDB shows it as e.g. "953.6 MiB"
+    scale = {"bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}.get(unit, 5)
+    if float(number) * 1024**scale < MIN_MEMORY_LIMIT_MIB * 1024**2:
+        raise WarehouseConfigError(f"{problem} leaves DuckDB {shown}: {too_small}")
+    return value
 
 
 def _orchestration(env: Mapping[str, str]) -> dict:

@@ -23,9 +23,12 @@ class PagePrefetcher:
     `Retry-After` waits, the response hooks), so it is the request the client would have
     sent, only earlier: one page ahead per resource, never more. The server's time and
     dlt's per-row work overlap (the Zendesk load waited ~40% of its extract on pages).
-    Each fetch runs on a daemon thread of its own: a load that stops (an error, Ctrl-C)
-    leaves at most one page per resource unread, and never waits at exit for a request
-    still being retried."""
+    Each fetch runs on a daemon thread of its own, at most `IN_FLIGHT` at a time across the
+    resources (the exports share Zendesk's rate limits): a load that stops (an error,
+    Ctrl-C) leaves at most one page per resource unread, and never waits at exit for a
+    request still being retried."""
+
+    IN_FLIGHT = 2
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -34,6 +37,7 @@ class PagePrefetcher:
         self._ahead: dict[str, Future[Response]] = {}
         self._kwargs: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._in_flight = threading.BoundedSemaphore(self.IN_FLIGHT)
 
     def __deepcopy__(self, memo: dict) -> PagePrefetcher:
         return self  # dlt copies its paginators (and their config): one session for all
@@ -54,7 +58,8 @@ class PagePrefetcher:
 
     def _fetch(self, ahead: Future[Response], request: PreparedRequest, kwargs: dict) -> None:
         try:
-            ahead.set_result(self._send(request, **kwargs))
+            with self._in_flight:
+                ahead.set_result(self._send(request, **kwargs))
         except BaseException as e:  # handed to the client's own send, which raises it
             ahead.set_exception(e)
 

@@ -77,16 +77,21 @@ KEPT_INVOCATIONS = (
 def prune_invocations(target: Path, keep: int = KEPT_INVOCATIONS) -> list[Path]:
     """Remove all but the newest `keep` of the target folders dagster-dbt gives each
     invocation (`dbt_models-<run id>-<uuid>`: manifest, run results, compiled SQL, ~15 MB):
-    nothing else removes them, and a CX refresh every 30 minutes adds ~50 a day. Runs of
-    this asset never overlap (pool `warehouse`), so no folder of a running build goes."""
-    runs = sorted(
-        (p for p in target.glob("dbt_models-*") if p.is_dir()),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in runs[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
-    return runs[keep:]
+    nothing else removes them, and a CX refresh every 30 minutes adds ~50 a day. Best
+    effort: a folder another process removes or still writes is skipped, never an error.
+    The newest are kept, so the running build's and the one `xm demo`'s docs read stay."""
+
+    def modified(folder: Path) -> float:
+        try:
+            return folder.stat().st_mtime
+        except OSError:
+            return float("inf")  # gone meanwhile (or unreadable): never picked
+
+    runs = sorted(target.glob("dbt_models-*"), key=modified, reverse=True)
+    old = [p for p in runs[keep:] if p.is_dir()]
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return old
 
 
 class DbtBuildConfig(dg.Config):
