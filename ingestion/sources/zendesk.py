@@ -46,12 +46,35 @@ METRIC_EVENT_COLUMNS: dict[str, tuple[tuple[str, ...], pa.DataType]] = {
     "status__business": (("status", "business"), pa.int64()),
     "deleted": (("deleted",), pa.bool_()),
 }
-_METRIC_EVENT_KEYS = {
-    (): {path[0] for path, _ in METRIC_EVENT_COLUMNS.values()},
-    ("sla",): {"target", "target_in_seconds", "business_hours", "policy"},
-    ("sla", "policy"): {"id", "title", "description"},
-    ("status",): {"calendar", "business"},
-}
+
+
+def _tree(columns: dict[str, tuple[tuple[str, ...], pa.DataType]]) -> dict:
+    """The nested record the columns above flatten from: {key: type or {key: ...}}."""
+    tree: dict = {}
+    for path, dtype in columns.values():
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = dtype
+    return tree
+
+
+def _keys(node: dict, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], set[str]]:
+    """Each nested object's known keys, by its path."""
+    keys = {prefix: set(node)}
+    for key, child in node.items():
+        if isinstance(child, dict):
+            keys |= _keys(child, (*prefix, key))
+    return keys
+
+
+def _struct(node: dict) -> pa.StructType:
+    return pa.struct([(k, _struct(v) if isinstance(v, dict) else v) for k, v in node.items()])
+
+
+_METRIC_EVENT_TREE = _tree(METRIC_EVENT_COLUMNS)
+_METRIC_EVENT_KEYS = _keys(_METRIC_EVENT_TREE)
+_METRIC_EVENT_STRUCT = _struct(_METRIC_EVENT_TREE)
 
 # dlt adds its `_dlt_id` and `_dlt_load_id` columns to Arrow tables only when asked; the
 # metric events' raw table keeps both (the staging models read them)
@@ -70,24 +93,6 @@ def _known_shape(record: dict) -> bool:
         if not isinstance(node, dict) or not node.keys() <= keys:
             return False
     return True
-
-
-def _struct(columns: dict[str, tuple[tuple[str, ...], pa.DataType]]) -> pa.StructType:
-    """The nested record type the columns above flatten from."""
-    tree: dict = {}
-    for path, dtype in columns.values():
-        node = tree
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = dtype
-
-    def struct(node: dict) -> pa.StructType:
-        return pa.struct([(k, struct(v) if isinstance(v, dict) else v) for k, v in node.items()])
-
-    return struct(tree)
-
-
-_METRIC_EVENT_STRUCT = _struct(METRIC_EVENT_COLUMNS)
 
 
 def metric_events_table(records: list[dict]) -> pa.Table | None:

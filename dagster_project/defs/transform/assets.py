@@ -69,9 +69,8 @@ translator = LayerTranslator(
 )
 
 
-KEPT_INVOCATIONS = (
-    20  # dagster-dbt's per-run target folders kept: the last ~10 hours of CX refreshes
-)
+# dagster-dbt's per-run target folders kept: the last ~10 hours of CX refreshes
+KEPT_INVOCATIONS = 20
 
 
 def prune_invocations(target: Path, keep: int = KEPT_INVOCATIONS) -> list[Path]:
