@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from simulator import zendesk
     from simulator.generator import SimConfig, World
     from simulator.server import Simulator, create_app
 
@@ -198,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = ", ".join(f"{k}={v:,}" for k, v in world.summary.items())
     print(f"generated in {time.perf_counter() - started:.1f}s: {summary}", flush=True)
     sim = Simulator(world, fault_rate=args.fault_rate)
+    zendesk.warm_up(sim, echo=lambda line: print(line, flush=True))
     print(f"serving on http://{args.host}:{args.port} (clock {sim.clock:%Y-%m-%d})", flush=True)
     uvicorn.run(
         create_app(sim), host=args.host, port=args.port, log_level="warning", access_log=False

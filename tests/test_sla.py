@@ -10,12 +10,15 @@ each metric's instances and give every disagreement a reason.
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from simulator import sla
+from simulator import sla, zendesk
+from simulator.generator import SimConfig, World
 from simulator.server import Simulator
 from tests.support import recompute as rc
 from tests.support.world import world
@@ -242,6 +245,33 @@ def test_policies_show_the_edit_once_it_happened():
     assert (target(before), target(after)) == (300, 240)
     assert [p["position"] for p in after] == [1, 2, 3, 4, 5]
     assert [p["updated_at"] == p["created_at"] for p in after] == [True] * 4 + [False]
+
+
+def test_the_engine_runs_once_while_warming_up_and_asked_at_once():
+    """A standalone simulator runs its SLA engine in the background as it starts
+    (`zendesk.warm_up`). Metric-events requests arriving meanwhile wait for that run and get
+    its result: one run, not one per caller (each caller computing it again would be slower
+    than not warming up at all)."""
+    sim = Simulator(World(SimConfig(scale=0.03, seed=11)))  # a world no other test ran
+    lines: list[str] = []
+    got: list[pd.DataFrame] = []
+    start = threading.Barrier(3)
+
+    def ask() -> None:
+        start.wait()
+        got.append(zendesk._metric_events_with_dirt(sim))
+
+    callers = [threading.Thread(target=ask) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    start.wait()
+    warming = zendesk.warm_up(sim, echo=lines.append)
+    for thread in (*callers, warming):
+        thread.join(timeout=120)
+    assert len(got) == 2 and got[0] is got[1] is zendesk._metric_events_with_dirt(sim)
+    assert len(got[0]) > 1000 and lines and lines[0].startswith("SLA engine ready in")
+    served = zendesk.metric_events_view(sim)
+    assert len(served) == int((got[0].ts <= sim.clock_epoch).sum()) > 0
 
 
 def test_each_instance_is_held_to_the_first_policy_whose_filter_matches():

@@ -119,6 +119,7 @@ def simulate_serve(
     _port_free("--port", host, port)
     import uvicorn
 
+    from simulator import zendesk
     from simulator.generator import SimConfig, World
     from simulator.ratelimits import RateLimiter
     from simulator.server import Simulator, create_app
@@ -132,6 +133,7 @@ def simulate_serve(
     typer.echo(f"generated in {time.perf_counter() - started:.1f}s: {summary}")
     limiter = RateLimiter(time_scale=time_scale) if rate_limits else None
     sim = Simulator(world, fault_rate=fault_rate, rate_limits=limiter)
+    zendesk.warm_up(sim, echo=typer.echo)
     if limiter:
         typer.echo(f"enforcing the vendors' rate limits, {time_scale:g}x faster than real time")
     base = f"http://{host}:{port}"
