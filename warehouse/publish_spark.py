@@ -75,11 +75,12 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_scratch(folders: dict[str, Path], path: Path) -> None:
-    """A DuckDB file whose `marts` schema holds the exported marts, with their comments."""
+def build_scratch(folders: dict[str, Path], path: Path, settings: Settings) -> None:
+    """A DuckDB file whose `marts` schema holds the exported marts, with their comments
+    (opened with the settings every DuckDB connection that writes has: the memory limit)."""
     path.unlink(missing_ok=True)
     docs = _descriptions()
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=settings.duckdb_config)
     try:
         con.execute("create schema marts")
         for table, folder in folders.items():
@@ -113,7 +114,7 @@ def publish_spark(
     shutil.rmtree(exported, ignore_errors=True)
     try:
         folders = export_marts(marts, exported, settings)
-        build_scratch(folders, scratch)
+        build_scratch(folders, scratch, settings)
         return publish_duckdb(run_id, list(folders), settings, checks, source=scratch)
     finally:
         shutil.rmtree(exported, ignore_errors=True)
