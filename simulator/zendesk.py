@@ -9,6 +9,7 @@ paging for groups (`meta.has_more`, `links.next`), business-hours schedules and 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import threading
@@ -725,6 +726,10 @@ def routes(sim: Simulator) -> list[Route]:
         async def endpoint(request: Request):
             if not _authorized(request):
                 return _unauthorized()
+            if handler is ticket_metric_events:
+                # wait for the SLA engine's run (the warm-up's, or this request's) in a worker
+                # thread: the event loop keeps serving the other endpoints meanwhile
+                await asyncio.to_thread(_metric_events_with_dirt, sim)
             return handler(request)
 
         return endpoint

@@ -252,22 +252,19 @@ def test_the_engine_runs_once_while_warming_up_and_asked_at_once():
     (`zendesk.warm_up`). Metric-events requests arriving meanwhile wait for that run and get
     its result: one run, not one per caller (each caller computing it again would be slower
     than not warming up at all)."""
-    sim = Simulator(World(SimConfig(scale=0.03, seed=11)))  # a world no other test ran
+    sim = Simulator(World(SimConfig(scale=0.1, seed=11)))  # a world no other test ran (~1 s)
     lines: list[str] = []
     got: list[pd.DataFrame] = []
-    start = threading.Barrier(3)
-
-    def ask() -> None:
-        start.wait()
-        got.append(zendesk._metric_events_with_dirt(sim))
-
-    callers = [threading.Thread(target=ask) for _ in range(2)]
+    warming = zendesk.warm_up(sim, echo=lines.append)  # first, as the simulator starts it
+    callers = [
+        threading.Thread(target=lambda: got.append(zendesk._metric_events_with_dirt(sim)))
+        for _ in range(2)
+    ]
     for caller in callers:
         caller.start()
-    start.wait()
-    warming = zendesk.warm_up(sim, echo=lines.append)
     for thread in (*callers, warming):
         thread.join(timeout=120)
+    assert not any(t.is_alive() for t in (*callers, warming)), "still running after 120 s"
     assert len(got) == 2 and got[0] is got[1] is zendesk._metric_events_with_dirt(sim)
     assert len(got[0]) > 1000 and lines and lines[0].startswith("SLA engine ready in")
     served = zendesk.metric_events_view(sim)
