@@ -9,8 +9,11 @@ dbt model and test is a Spark job; see docs/engines.md for measured times)."""
 
 from __future__ import annotations
 
+import http.server
 import shutil
+import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -26,13 +29,54 @@ from tests.support.mart_diff import diff_snapshot
 from tests.support.world import environ, world
 from warehouse import spark
 from warehouse.dbt import mart_names, run_dbt
-from warehouse.local_spark import LocalSpark, free_port
+from warehouse.local_spark import LocalSpark, _alive, _get_json, free_port
 from warehouse.publish import snapshot_path
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(3600)]
 
 MARTS = mart_names()
+
+
+def test_waiting_for_the_master_outlasts_its_web_ui_starting_up(tmp_path):
+    """While the master starts, its web UI answered `/json` with its HTML page once (a CI
+    run failed on it): the cluster keeps waiting for the JSON. Anything else that goes wrong
+    while waiting stops what the cluster started. No JVM: a local HTTP server answers HTML,
+    then JSON, and a `sleep` stands in for a started process."""
+    answers = [b"<!DOCTYPE html><html></html>", b'{"status": "ALIVE"}']
+    asked = []
+
+    class Master(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = answers[min(len(asked), 1)]
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Master)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/json"
+    cluster = LocalSpark(tmp_path)
+    try:
+        cluster._wait("the Spark master", lambda: _get_json(url), timeout=30)
+    finally:
+        server.shutdown()
+    assert asked == ["/json", "/json"]  # the HTML answer was a "not yet", then the JSON
+
+    started = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    cluster.pids = {"master": started.pid}
+
+    def broken():
+        raise KeyError("status")
+
+    with pytest.raises(KeyError):
+        cluster._wait("the Spark master", broken, timeout=30, process="master")
+    assert not _alive(started.pid) and cluster.pids == {}
 
 
 @pytest.fixture(scope="module")

@@ -288,8 +288,13 @@ class LocalSpark:
             try:
                 if ready():
                     return
-            except OSError:
+            except (OSError, ValueError):
+                # not answering yet, or not JSON yet: while the master starts, its web UI
+                # answers `/json` with its HTML page for a moment (seen in CI)
                 pass
+            except BaseException:
+                self.stop()  # nothing it started is left running
+                raise
             if process and not _alive(self.pids[process]):
                 break
             time.sleep(0.5)
