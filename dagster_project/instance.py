@@ -45,10 +45,23 @@ def dagster_yaml(home: Path, capture_logs: bool = True) -> str:
     return f"""{MARKER}
 telemetry:
   enabled: false
-# runs, event logs (materializations, check results), schedule and sensor ticks: SQLite
-storage:
-  sqlite:
-    base_dir: {home / "storage"}
+# runs, event logs (materializations, check results), schedule and sensor ticks: SQLite, in
+# the files of `storage: sqlite:`; the event log keeps its files open between writes
+run_storage:
+  module: dagster._core.storage.runs
+  class: SqliteRunStorage
+  config:
+    base_dir: {home / "storage" / "history"}
+event_log_storage:
+  module: dagster_project.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {home / "storage" / "history" / "runs"}
+schedule_storage:
+  module: dagster._core.storage.schedules
+  class: SqliteScheduleStorage
+  config:
+    base_dir: {home / "storage" / "schedules"}
 {logs.rstrip()}
 local_artifact_storage:
   module: dagster._core.storage.root

@@ -302,6 +302,35 @@ def test_dbt_in_a_dagster_run_reuses_the_partial_parse(tmp_path):
     assert "Unable to do partial parsing" in logs["other vars"]
 
 
+def test_a_build_leaves_its_partial_parse_to_the_next(tmp_path):
+    """The project's partial parse was last written for another data dir (another `dbt
+    parse`): the first invocation parses everything; the dbt asset then keeps that
+    invocation's partial parse as the project's, and the next invocation of this data dir
+    reuses it (without `keep_partial_parse` it parses everything again)."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.defs.transform.assets import keep_partial_parse
+    from warehouse.dbt import dbt_executable, dbt_vars, run_dbt
+    from warehouse.settings import DBT_DIR, Settings
+
+    dbt = DbtCliResource(
+        project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+    )
+    with environ({"XM_DATA_DIR": str(tmp_path / "other")}):
+        run_dbt(["parse", "--quiet"], echo=lambda _: None)
+    logs = []
+    with environ({"XM_DATA_DIR": str(tmp_path)}):
+        for _ in range(2):
+            args = ["ls", "--select", "fct_tickets", *dbt_vars(Settings.from_env())]
+            invocation = dbt.cli(args).wait()
+            logs.append((invocation.target_path / "dbt.log").read_text())
+            assert keep_partial_parse(invocation.target_path, DBT_DIR / "target")
+    assert "Unable to do partial parsing" in logs[0]
+    assert "Unable to do partial parsing" not in logs[1]
+    assert "Partial parsing enabled" in logs[1]
+    assert not list((DBT_DIR / "target").glob(".partial_parse.*"))  # no copy left half-way
+
+
 def test_old_dbt_invocation_folders_are_pruned(tmp_path):
     """dagster-dbt writes a target folder per invocation; the dbt asset keeps the newest
     KEPT_INVOCATIONS of them and touches nothing else in target/."""

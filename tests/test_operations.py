@@ -288,6 +288,49 @@ def demo_dir(tmp_path_factory) -> Path:
     return data_dir
 
 
+def test_the_event_log_keeps_dagsters_files_and_few_of_them_open(tmp_path):
+    """The instance's event log is `PooledSqliteEventLogStorage` (engines kept between
+    writes) over the files of Dagster's `storage: sqlite:`: an instance configured the old
+    way reads every run and event it stored, at most MAX_SHARDS engines stay open over many
+    runs, and a wipe (which deletes the run files) leaves a storage that still writes."""
+    from dagster_project.event_log import PooledSqliteEventLogStorage
+    from dagster_project.instance import open_instance
+
+    @dg.asset
+    def counted(context) -> int:
+        context.log.info("counting")
+        return 1
+
+    with environ({"XM_DATA_DIR": str(tmp_path)}):
+        settings = Settings.from_env()
+        with open_instance(settings, in_process=True) as instance:
+            storage = instance.event_log_storage
+            assert isinstance(storage, PooledSqliteEventLogStorage)
+            runs = PooledSqliteEventLogStorage.MAX_SHARDS + 3
+            for _ in range(runs):
+                assert dg.materialize([counted], instance=instance).success
+            assert len(storage._engines) <= PooledSqliteEventLogStorage.MAX_SHARDS
+            stored = {r.run_id: len(instance.all_logs(r.run_id)) for r in instance.get_runs()}
+    assert len(stored) == runs and min(stored.values()) > 5
+
+    old_home = tmp_path / "old_home"  # Dagster's default SQLite storage on the same files
+    old_home.mkdir()
+    storage_dir = settings.dagster_home / "storage"
+    (old_home / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {storage_dir}\n")
+    with dg.DagsterInstance.from_config(str(old_home)) as old:
+        assert type(old.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert {r.run_id: len(old.all_logs(r.run_id)) for r in old.get_runs()} == stored
+        assert old.get_latest_materialization_event(dg.AssetKey("counted")) is not None
+
+    with environ({"XM_DATA_DIR": str(tmp_path)}), open_instance(settings, True) as instance:
+        instance.event_log_storage.wipe()
+        assert not list((storage_dir / "history" / "runs").glob("*-*.db"))
+        result = dg.materialize([counted], instance=instance)
+        assert result.success
+        latest = instance.get_latest_materialization_event(dg.AssetKey("counted"))
+        assert latest.run_id == result.run_id
+
+
 @pytest.mark.e2e
 @pytest.mark.timeout(3600)  # the demo (module fixture), then minutes of schedule ticks
 def test_the_demo_is_recorded_in_the_data_dirs_instance(demo_dir):

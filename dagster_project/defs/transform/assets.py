@@ -93,6 +93,23 @@ def prune_invocations(target: Path, keep: int = KEPT_INVOCATIONS) -> list[Path]:
     return old
 
 
+def keep_partial_parse(invocation: Path, target: Path) -> bool:
+    """The invocation's partial parse becomes the project's (`target/partial_parse.msgpack`):
+    dagster-dbt starts each invocation from the project's, and dbt parses the whole project
+    again (~5 s) when that was parsed with other `--vars` (another data dir's `dbt parse`).
+    Atomic (another build may be reading it); best effort, like `prune_invocations`."""
+    parsed = invocation / "partial_parse.msgpack"
+    kept = target / "partial_parse.msgpack"
+    partial = target / f".partial_parse.{os.getpid()}.msgpack"
+    try:
+        shutil.copyfile(parsed, partial)
+        os.replace(partial, kept)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return False
+    return True
+
+
 class DbtBuildConfig(dg.Config):
     """How the scheduled jobs run `dbt build` on the selected models."""
 
@@ -109,7 +126,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     """dbt build: the selected models, seeds and tests (blocking tests stop the publish)."""
     settings = Settings.from_env()
     # dagster-dbt's rule for where invocations go: $DBT_TARGET_PATH, else target/ in the project
-    prune_invocations(DBT_DIR / os.environ.get("DBT_TARGET_PATH", "target"))
+    target = DBT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    prune_invocations(target)
     # the same --vars as parse_project(): dbt reuses its partial parse (warehouse/dbt.py)
     args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(settings)]
     if config.full_refresh:
@@ -117,8 +135,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     # one event per node built or tested: the node count of the progress bar
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     done, failed_tests, last_log = 0, [], time.monotonic()
+    invocation = dbt.cli(args, context=context)
     try:
-        for event in dbt.cli(args, context=context).stream():
+        for event in invocation.stream():
             done += 1
             report(Progress("dbt_models", "nodes", min(done, total), total, unit="nodes"))
             if time.monotonic() - last_log > 15:
@@ -143,6 +162,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
             raise
         raise dg.Failure(description=f"dbt build failed: {one_line(line)}") from e
     finally:
+        keep_partial_parse(invocation.target_path, target)
         report(Progress("dbt_models", "nodes", min(done, total), total, "nodes", finished=True))
 
 
