@@ -339,13 +339,12 @@ def instances(world) -> pd.DataFrame:
     prev = s.groupby("ticket_idx").kind.shift(1)
     s["is_start"] = (s.kind == "R") & (prev.isna() | prev.isin(["A", "S"]))
     # the first answer (agent reply or solve) after each row, within its ticket
-    answer = s.ts.where(s.kind.isin(["A", "S"]))
-    s["end_ts"] = answer.groupby(s.ticket_idx).transform(lambda x: x.shift(-1).bfill())
-    s["end_kind"] = (
-        s.kind.where(s.kind.isin(["A", "S"]))
-        .groupby(s.ticket_idx)
-        .transform(lambda x: x.shift(-1).bfill())
-    )
+    # (grouped shift, then grouped back-fill: pandas' vectorised kernels, not a Python
+    # function per ticket)
+    answers = s.kind.isin(["A", "S"])
+    for column, values in (("end_ts", s.ts), ("end_kind", s.kind)):
+        following = values.where(answers).groupby(s.ticket_idx).shift(-1)
+        s[column] = following.groupby(s.ticket_idx).bfill()
     s["instance_id"] = s.is_start.groupby(s.ticket_idx).cumsum()
     inst = s[s.is_start].reset_index(drop=True)
 

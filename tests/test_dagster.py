@@ -302,6 +302,26 @@ def test_dbt_in_a_dagster_run_reuses_the_partial_parse(tmp_path):
     assert "Unable to do partial parsing" in logs["other vars"]
 
 
+def test_the_dbt_resource_skips_what_no_asset_uses(tmp_path):
+    """`WarehouseDbt` knows the version `dbt --version` prints without running it (the venv's
+    dbt is the dbt-core beside Dagster), and runs dbt without a dbt adapter in this process."""
+    from dagster_project.defs.resources import WarehouseDbt
+    from warehouse.dbt import dbt_executable, dbt_vars
+    from warehouse.settings import DBT_DIR, Settings
+
+    dbt = WarehouseDbt(
+        project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+    )
+    printed = subprocess.run(
+        [dbt_executable(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"installed: {dbt._cli_version}" in printed
+    with environ({"XM_DATA_DIR": str(tmp_path)}):
+        args = ["ls", "--select", "fct_tickets", *dbt_vars(Settings.from_env())]
+        invocation = dbt.cli(args).wait()
+    assert invocation.is_successful() and invocation.adapter is None
+
+
 def test_a_build_leaves_its_partial_parse_to_the_next(tmp_path):
     """The project's partial parse was last written for another data dir (another `dbt
     parse`): the first invocation parses everything; the dbt asset then keeps that
