@@ -624,8 +624,8 @@ def _metric_events_with_dirt(sim: Simulator) -> pd.DataFrame:
 
 def warm_up(sim: Simulator, echo: Callable[[str], None] = print) -> threading.Thread:
     """Run the SLA engine in the background now, while the loaders start on the other
-    vendors: its first run is most of a Zendesk load's first metric-events request (~14 s at
-    scale 1, ~3 min at scale 10), which the real Zendesk serves at once."""
+    vendors: its first run is most of a Zendesk load's first metric-events request (~4 s at
+    scale 1, ~50 s at scale 10), which the real Zendesk serves at once."""
 
     def run() -> None:
         started = perf_counter()
