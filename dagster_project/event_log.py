@@ -8,11 +8,17 @@ materialization, 2.7 ms per log line on this machine, seconds of every run spent
 files. This storage keeps one engine per recently used shard instead (the index and the
 runs being written), and otherwise is Dagster's: the same files, tables and migrations, so
 an instance can switch between the two (DECISIONS.md, "Dagster's event log").
+
+Dagster's live logs (the UI's run page) watch a run's `.db` file for changes. A connection
+that stays open leaves each write in SQLite's write-ahead log (`.db-wal`) until a
+checkpoint, so after each event this storage touches the run's file, as closing the
+connection used to change it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -54,6 +60,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def store_event(self, event) -> None:
+        super().store_event(event)
+        with contextlib.suppress(OSError):  # the watchers' signal (module docstring)
+            os.utime(self.path_for_shard(event.run_id))
+
     def _dispose_engines(self) -> None:
         with self._db_lock:
             while self._engines:
@@ -62,11 +73,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def wipe(self) -> None:
         self._dispose_engines()  # before Dagster removes the run shards' files
         super().wipe()
+        self._dispose_engines()  # any a watcher's thread opened meanwhile
 
     def upgrade(self) -> None:
         self._dispose_engines()
         super().upgrade()
 
     def dispose(self) -> None:
+        super().dispose()  # the watchers first: they read through this storage
         self._dispose_engines()
-        super().dispose()

@@ -140,6 +140,11 @@ def refreshed(defs, tmp_path_factory):
 def test_full_refresh_materialises_every_asset(defs, refreshed):
     data_dir, result = refreshed
     assert result.success
+    # the build left its partial parse (of this data dir) to the next build
+    target = dbt_project.project_dir / "target"
+    (invocation,) = target.glob(f"dbt_models-{result.run_id[:7]}-*")
+    kept = (target / "partial_parse.msgpack").read_bytes()
+    assert kept == (invocation / "partial_parse.msgpack").read_bytes()
     job_keys = defs.resolve_job_def("full_refresh").asset_layer.selected_asset_keys
     materialised = {e.asset_key for e in result.get_asset_materialization_events()}
     assert job_keys - materialised == set()

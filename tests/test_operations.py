@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -288,6 +289,48 @@ def demo_dir(tmp_path_factory) -> Path:
     return data_dir
 
 
+def test_a_watcher_sees_each_event_while_the_writer_keeps_its_connection(tmp_path):
+    """Dagster's live logs (the UI's run page) watch a run's file for changes: each event the
+    pooled storage writes reaches a watcher on the same files (another process's storage,
+    as the webserver's) while the writer's connection stays open."""
+    from dagster._core.events.log import EventLogEntry
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from dagster_project.event_log import PooledSqliteEventLogStorage
+
+    def line(i: int) -> EventLogEntry:
+        return EventLogEntry(
+            error_info=None,
+            level=logging.INFO,
+            user_message=f"line {i}",
+            run_id="a-run",
+            timestamp=time.time(),
+            step_key="step",
+            job_name="job",
+        )
+
+    writer = PooledSqliteEventLogStorage(str(tmp_path))
+    reader = SqliteEventLogStorage(str(tmp_path))
+    writer.store_event(line(0))
+    seen: list[str] = []
+
+    def collect(entry, cursor) -> None:
+        seen.append(entry.user_message)
+
+    reader.watch("a-run", None, collect)
+    try:
+        for i in range(1, 4):
+            writer.store_event(line(i))
+            deadline = time.monotonic() + 10
+            while f"line {i}" not in seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert f"line {i}" in seen, f"the watcher saw {seen}"
+    finally:
+        reader.end_watch("a-run", collect)
+        reader.dispose()
+        writer.dispose()
+
+
 def test_the_event_log_keeps_dagsters_files_and_few_of_them_open(tmp_path):
     """The instance's event log is `PooledSqliteEventLogStorage` (engines kept between
     writes) over the files of Dagster's `storage: sqlite:`: an instance configured the old
@@ -309,7 +352,11 @@ def test_the_event_log_keeps_dagsters_files_and_few_of_them_open(tmp_path):
             runs = PooledSqliteEventLogStorage.MAX_SHARDS + 3
             for _ in range(runs):
                 assert dg.materialize([counted], instance=instance).success
-            assert len(storage._engines) <= PooledSqliteEventLogStorage.MAX_SHARDS
+            assert len(storage._engines) == PooledSqliteEventLogStorage.MAX_SHARDS
+            index = storage._engines["index"]  # kept, not created again for the next run
+            assert dg.materialize([counted], instance=instance).success
+            assert storage._engines["index"] is index
+            runs += 1
             stored = {r.run_id: len(instance.all_logs(r.run_id)) for r in instance.get_runs()}
     assert len(stored) == runs and min(stored.values()) > 5
 

@@ -13,6 +13,7 @@ older than the project's files; a deployment parses when it builds its image.
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,14 +99,15 @@ def keep_partial_parse(invocation: Path, target: Path) -> bool:
     dagster-dbt starts each invocation from the project's, and dbt parses the whole project
     again (~5 s) when that was parsed with other `--vars` (another data dir's `dbt parse`).
     Atomic (another build may be reading it); best effort, like `prune_invocations`."""
-    parsed = invocation / "partial_parse.msgpack"
-    kept = target / "partial_parse.msgpack"
-    partial = target / f".partial_parse.{os.getpid()}.msgpack"
+    partial = None
     try:
-        shutil.copyfile(parsed, partial)
-        os.replace(partial, kept)
+        handle, partial = tempfile.mkstemp(prefix=".partial_parse.", dir=target)
+        os.close(handle)
+        shutil.copyfile(invocation / "partial_parse.msgpack", partial)
+        os.replace(partial, target / "partial_parse.msgpack")
     except OSError:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            Path(partial).unlink(missing_ok=True)
         return False
     return True
 
@@ -135,8 +137,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     # one event per node built or tested: the node count of the progress bar
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     done, failed_tests, last_log = 0, [], time.monotonic()
-    invocation = dbt.cli(args, context=context)
+    invocation = None
     try:
+        invocation = dbt.cli(args, context=context)
         for event in invocation.stream():
             done += 1
             report(Progress("dbt_models", "nodes", min(done, total), total, unit="nodes"))
@@ -162,7 +165,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
             raise
         raise dg.Failure(description=f"dbt build failed: {one_line(line)}") from e
     finally:
-        keep_partial_parse(invocation.target_path, target)
+        if invocation is not None:
+            keep_partial_parse(invocation.target_path, target)
         report(Progress("dbt_models", "nodes", min(done, total), total, "nodes", finished=True))
 
 
