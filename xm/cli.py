@@ -571,11 +571,10 @@ def _dbt_docs_start(settings: Settings, run_id: str):
     """`dbt docs generate` into the data dir's docs, started in the background.
 
     The run's `dbt build` compiled every node already: its manifest (in the target path
-    dagster-dbt gave the invocation, `dbt_models-<run id>-*`) goes into the docs, with that
-    invocation's partial parse (parsed with the same `--vars`: the project's own may be of
-    another data dir, and dbt would parse everything again, +5 s), and dbt only writes the
-    catalog (`--no-compile`: ~3.5 s, not ~18 s). Where that manifest is not found, dbt
-    compiles the project again."""
+    dagster-dbt gave the invocation, `dbt_models-<run id>-*`) goes into the docs with that
+    invocation's partial parse (the same `--vars`, so dbt does not parse the project again),
+    and dbt only writes the catalog (`--no-compile`: ~3.5 s, not ~18 s). Where that manifest
+    is not found, dbt compiles the project again."""
     import shutil
 
     from warehouse.dbt import DBT_DIR, start_dbt
@@ -589,10 +588,9 @@ def _dbt_docs_start(settings: Settings, run_id: str):
     if built:
         docs.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built[-1], docs / "manifest.json")
-        for parsed in (built[-1].parent, target):
-            with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(parsed / "partial_parse.msgpack", docs / "partial_parse.msgpack")
-                break
+        with contextlib.suppress(FileNotFoundError):
+            parsed = built[-1].parent / "partial_parse.msgpack"
+            shutil.copyfile(parsed, docs / "partial_parse.msgpack")
         args.append("--no-compile")
     return docs, start_dbt(args, settings=settings)
 
