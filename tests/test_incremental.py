@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -100,8 +101,19 @@ def test_incremental_equals_full_refresh(tmp_path):
             with duckdb.connect(str(warehouse), read_only=True) as con:
                 for schema, model, path in INCREMENTAL_MODELS:
                     compiled = (target / COMPILED_DIR / path / f"{model}.sql").read_text()
-                    # only the incremental branch reads the table it builds
-                    assert f'"{schema}"."{model}"' in compiled, f"{model} was not incremental"
+                    # only the incremental branch reads the table it builds, or compares load
+                    # ids with the newest it holds (`loaded_after_this`: a constant, when the
+                    # model compiles)
+                    assert f'"{schema}"."{model}"' in compiled or re.search(
+                        r"load_id > '\d{10}\.\d+'", compiled
+                    ), f"{model} was not incremental"
+                    # ... the newest load it holds, which orders as text as it does as a number
+                    for literal in re.findall(r"load_id > '([^']*)'", compiled):
+                        newest = con.execute(
+                            f"select max(_dlt_load_id), max(cast(_dlt_load_id as double)) "
+                            f"from {schema}.{model}"
+                        ).fetchone()
+                        assert literal == newest[0] and float(literal) == newest[1], (model, newest)
                     total = con.execute(f"select count(*) from {schema}.{model}").fetchone()[0]
                     selected = con.execute(f"select count(*) from ({compiled})").fetchone()[0]
                     assert 0 < selected < total / 2, (model, selected, total)

@@ -1,11 +1,25 @@
 {#- True for a row written by a dlt load newer than the newest `_dlt_load_id` already in the
-    model being built (`{{ this }}`); for every row when the model is empty. Load ids are
-    epoch seconds as text, compared as numbers. Only in an incremental run's SQL. `column`
-    names the row's load id (qualify it when several relations are joined). -#}
+    model being built (`{{ this }}`); for every row when the model is empty. Only in an
+    incremental run's SQL. `column` names the row's load id (qualify it when several
+    relations are joined).
+    The newest load is read once, when the model compiles (before it runs, so the same value
+    a subquery in the SQL would see), and compared as a constant: the engine then skips the
+    raw tables' row groups written before it (DuckDB's min/max statistics) instead of
+    casting and comparing every row of the history, so the one-day refresh's scans follow
+    the day's loads (issue 22; `benchmarks/results/notes.md`). Load ids are dlt's epoch
+    seconds as text (`str(time.time())`: ten integer digits until the year 2286, the
+    fraction without trailing zeros), whose order as text is their order as numbers. -#}
 {% macro loaded_after_this(column='_dlt_load_id') -%}
-    cast({{ column }} as {{ ex_type_double() }}) > (
-        select coalesce(max(cast(_dlt_load_id as {{ ex_type_double() }})), 0) from {{ this }}
-    )
+    {{ column }} > '{{ newest_load_in_this() }}'
+{%- endmacro %}
+
+{#- The newest `_dlt_load_id` in `{{ this }}`, as text ('0' when it is empty, or at parse). -#}
+{% macro newest_load_in_this() -%}
+    {%- if not execute -%}
+        {{ return('0') }}
+    {%- endif -%}
+    {%- set newest = run_query('select max(_dlt_load_id) from ' ~ this).columns[0].values()[0] -%}
+    {{ return(newest or '0') }}
 {%- endmacro %}
 
 {#- Post-hook of the incremental ticket models: drop the rows of tickets gone from `upstream`
