@@ -203,3 +203,19 @@ def test_a_metric_event_page_that_does_not_fit_the_columns_is_left_to_dlt():
     assert metric_events_table([{**event, "sla": {**event["sla"], "new": 1}}]) is None
     assert metric_events_table([{**event, "id": "not-a-number"}]) is None
     assert metric_events_table([{**event, "time": "yesterday"}]) is None
+
+
+def test_the_cursor_path_is_compiled_once_for_every_page():
+    """dlt compiles the incremental cursor's path again for every Arrow table it receives
+    (every page of metric events); the Zendesk source caches the compiled paths, which then
+    find each document's own values."""
+    from dlt.common import jsonpath
+
+    import ingestion.sources.zendesk  # noqa: F401 (the cache is set on import)
+
+    assert jsonpath.compile_path("sla.policy.id") is jsonpath.compile_path("sla.policy.id")
+    assert jsonpath.extract_simple_field_name("time") == "time"
+    path = jsonpath.compile_path("sla.policy.id")
+    assert jsonpath.find_values(path, {"sla": {"policy": {"id": 7}}}) == [7]
+    assert jsonpath.find_values(path, {"sla": {"policy": {"id": 8}}}) == [8]
+    assert jsonpath.find_values(path, {"sla": None}) == []
