@@ -114,6 +114,15 @@ def test_incremental_equals_full_refresh(tmp_path):
                             f"from {schema}.{model}"
                         ).fetchone()
                         assert literal == newest[0] and float(literal) == newest[1], (model, newest)
+                        # and the raw rows after it are the same compared as text or as numbers
+                        for raw in ("tickets", "ticket_events", "ticket_metric_events"):
+                            as_text, as_number = con.execute(
+                                f"select count(*) filter (where _dlt_load_id > ?), "
+                                f"count(*) filter (where cast(_dlt_load_id as double) > ?) "
+                                f"from raw_zendesk.{raw}",
+                                [literal, float(literal)],
+                            ).fetchone()
+                            assert as_text == as_number, (model, raw, as_text, as_number)
                     total = con.execute(f"select count(*) from {schema}.{model}").fetchone()[0]
                     selected = con.execute(f"select count(*) from ({compiled})").fetchone()[0]
                     assert 0 < selected < total / 2, (model, selected, total)

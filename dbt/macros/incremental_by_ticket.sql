@@ -8,7 +8,9 @@
     casting and comparing every row of the history, so the one-day refresh's scans follow
     the day's loads (issue 22; `benchmarks/results/notes.md`). Load ids are dlt's epoch
     seconds as text (`str(time.time())`: ten integer digits until the year 2286, the
-    fraction without trailing zeros), whose order as text is their order as numbers. -#}
+    fraction without trailing zeros), whose order as text is their order as numbers. The
+    compiled SQL (`dbt compile`, the docs' compiled code) holds that load id: run later by
+    hand, it misses the loads since. -#}
 {% macro loaded_after_this(column='_dlt_load_id') -%}
     {{ column }} > '{{ newest_load_in_this() }}'
 {%- endmacro %}
