@@ -102,13 +102,16 @@ def test_incremental_equals_full_refresh(tmp_path):
                 for schema, model, path in INCREMENTAL_MODELS:
                     compiled = (target / COMPILED_DIR / path / f"{model}.sql").read_text()
                     # only the incremental branch reads the table it builds, or compares load
-                    # ids with the newest it holds (`loaded_after_this`: a constant, when the
-                    # model compiles)
+                    # ids with the newest it holds (`loaded_after`: a constant, read once when
+                    # the model compiles)
                     assert f'"{schema}"."{model}"' in compiled or re.search(
                         r"load_id > '\d{10}\.\d+'", compiled
                     ), f"{model} was not incremental"
                     # ... the newest load it holds, which orders as text as it does as a number
-                    for literal in re.findall(r"load_id > '([^']*)'", compiled):
+                    # (one value per model: every comparison in it uses the same)
+                    literals = set(re.findall(r"load_id > '([^']*)'", compiled))
+                    assert len(literals) <= 1, (model, literals)
+                    for literal in literals:
                         newest = con.execute(
                             f"select max(_dlt_load_id), max(cast(_dlt_load_id as double)) "
                             f"from {schema}.{model}"

@@ -1,9 +1,9 @@
-{#- True for a row written by a dlt load newer than the newest `_dlt_load_id` already in the
-    model being built (`{{ this }}`); for every row when the model is empty. Only in an
-    incremental run's SQL. `column` names the row's load id (qualify it when several
-    relations are joined).
-    The newest load is read once, when the model compiles (before it runs, so the same value
-    a subquery in the SQL would see), and compared as a constant: the engine then skips the
+{#- True for a row written by a dlt load newer than `newest_load`, the newest `_dlt_load_id`
+    already in the model being built (`newest_load_in_this()`, read once at the top of the
+    model); for every row when the model is empty. Only in an incremental run's SQL.
+    `column` names the row's load id (qualify it when several relations are joined).
+    The newest load is read when the model compiles (before it runs, so the same value a
+    subquery in the SQL would see), and compared as a constant: the engine then skips the
     raw tables' row groups written before it (DuckDB's min/max statistics) instead of
     casting and comparing every row of the history, so the one-day refresh's scans follow
     the day's loads (issue 22; `benchmarks/results/notes.md`). Load ids are dlt's epoch
@@ -11,13 +11,16 @@
     fraction without trailing zeros), whose order as text is their order as numbers. The
     compiled SQL (`dbt compile`, the docs' compiled code) holds that load id: run later by
     hand, it misses the loads since. -#}
-{% macro loaded_after_this(column='_dlt_load_id') -%}
-    {{ column }} > '{{ newest_load_in_this() }}'
+{% macro loaded_after(newest_load, column='_dlt_load_id') -%}
+    {{ column }} > '{{ newest_load }}'
 {%- endmacro %}
 
-{#- The newest `_dlt_load_id` in `{{ this }}`, as text ('0' when it is empty, or at parse). -#}
+{#- The newest `_dlt_load_id` in `{{ this }}`, as text: one query, so a model reads it once
+    (`{%- set newest_load = newest_load_in_this() %}` at its top) and passes it to each
+    `loaded_after`. '0' when the model is empty, at parse, and when the run is not
+    incremental (`{{ this }}` may not exist yet; nothing compares with it then). -#}
 {% macro newest_load_in_this() -%}
-    {%- if not execute -%}
+    {%- if not execute or not is_incremental() -%}
         {{ return('0') }}
     {%- endif -%}
     {%- set newest = run_query('select max(_dlt_load_id) from ' ~ this).columns[0].values()[0] -%}

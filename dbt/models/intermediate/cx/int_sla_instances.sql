@@ -36,6 +36,7 @@
         post_hook=["{{ delete_sla_instances_not_applied() }}"]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 -- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 -- depends_on: {{ ref('base_zendesk__ticket_metric_events') }} (incremental runs)
 with
@@ -43,11 +44,11 @@ with
 {% if is_incremental() %}
     rebuilt_tickets as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this('_rebuild_load_id') }}
+        where {{ loaded_after(newest_load, '_rebuild_load_id') }}
         union
         -- quarantined events included: an event re-sent invalid leaves the staged ones
         select ticket_id from {{ ref('base_zendesk__ticket_metric_events') }}
-        where {{ loaded_after_this() }}
+        where {{ loaded_after(newest_load) }}
     ),
 {% endif %}
 

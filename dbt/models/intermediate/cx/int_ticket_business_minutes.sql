@@ -16,11 +16,12 @@
         post_hook=["{{ delete_vanished_tickets(ref('int_ticket_reply_times')) }}"]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 with
 
 ticket_loads as (
     select * from {{ ref('stg_zendesk__ticket_loads') }}
-    {% if is_incremental() %}where {{ loaded_after_this('_rebuild_load_id') }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after(newest_load, '_rebuild_load_id') }}{% endif %}
 ),
 
 tickets as (

@@ -7,6 +7,7 @@
         post_hook=["{{ delete_vanished_tickets(ref('stg_zendesk__tickets')) }}"]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 -- One row per ticket (deleted ones included; marts drop them): first public agent reply,
 -- first and last solve, public agent replies and reopens.
 -- Incremental by ticket: a run rebuilds the tickets loaded since its newest load.
@@ -14,7 +15,7 @@ with
 
 ticket_loads as (
     select * from {{ ref('stg_zendesk__ticket_loads') }}
-    {% if is_incremental() %}where {{ loaded_after_this('_rebuild_load_id') }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after(newest_load, '_rebuild_load_id') }}{% endif %}
 ),
 
 tickets as (

@@ -10,6 +10,7 @@
         ]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 -- One row per status change of a ticket (the Create audit's initial status included), with
 -- the status it left and whether the change solved or reopened the ticket.
 -- Incremental by ticket: a run rebuilds the tickets loaded since its newest load; a ticket
@@ -18,7 +19,7 @@ with
 
 ticket_loads as (
     select * from {{ ref('stg_zendesk__ticket_loads') }}
-    {% if is_incremental() %}where {{ loaded_after_this('_rebuild_load_id') }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after(newest_load, '_rebuild_load_id') }}{% endif %}
 ),
 
 child_events as (

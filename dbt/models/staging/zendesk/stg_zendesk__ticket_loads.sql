@@ -6,6 +6,7 @@
         on_schema_change='fail'
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 {#- One row per ticket id in raw (staged or not), for the incremental ticket models:
     - `_dlt_load_id`: the newest dlt load that wrote the ticket or one of its audits (what
       their rows record);
@@ -21,7 +22,7 @@
       incremental, so it keeps what it saw until a later load supersedes it (a model that
       missed a run, its build having failed, still rebuilds the ticket the next time).
     The incremental ticket models rebuild the tickets whose `_rebuild_load_id` is newer than
-    the newest load they hold (`loaded_after_this`), so a refresh's work follows what was
+    the newest load they hold (`loaded_after`), so a refresh's work follows what was
     loaded. A full build sees no moves: both columns are the newest load of the ticket. -#}
 {%- set built_events = none %}
 {%- set built_children = none %}
@@ -42,14 +43,14 @@ loads as (
         _dlt_load_id,
         true as is_written
     from {{ source('raw_zendesk', 'tickets') }}
-    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after(newest_load) }}{% endif %}
     union all
     select
         ticket_id,
         _dlt_load_id,
         true as is_written
     from {{ source('raw_zendesk', 'ticket_events') }}
-    {% if is_incremental() %}where {{ loaded_after_this() }}{% endif %}
+    {% if is_incremental() %}where {{ loaded_after(newest_load) }}{% endif %}
     {% if built_metric_events is not none %}
         union all
         -- metric events a newer load put under another ticket: the ticket they were built under
@@ -61,7 +62,7 @@ loads as (
         inner join {{ built_metric_events }} as built
             on metric_events.id = built.metric_event_id
         where
-            {{ loaded_after_this('metric_events._dlt_load_id') }}
+            {{ loaded_after(newest_load, 'metric_events._dlt_load_id') }}
             and built.ticket_id is distinct from metric_events.ticket_id
     {% endif %}
     {% if built_events is not none %}
@@ -75,7 +76,7 @@ loads as (
         inner join {{ built_events }} as built
             on audits.id = built.event_id
         where
-            {{ loaded_after_this('audits._dlt_load_id') }}
+            {{ loaded_after(newest_load, 'audits._dlt_load_id') }}
             and built.ticket_id is distinct from audits.ticket_id
     {% endif %}
     {% if built_children is not none %}
@@ -92,7 +93,7 @@ loads as (
         inner join {{ built_children }} as built
             on children.id = built.child_event_id
         where
-            {{ loaded_after_this('audits._dlt_load_id') }}
+            {{ loaded_after(newest_load, 'audits._dlt_load_id') }}
             and built.ticket_id is distinct from audits.ticket_id
         union all
         -- child event ids whose built copy is gone from raw (dlt replaced it with its audit,

@@ -22,6 +22,7 @@
         ]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 {%- set child_events = source('raw_zendesk', 'ticket_events__child_events') -%}
 -- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
@@ -29,7 +30,7 @@ with
 {% if is_incremental() %}
     ticket_loads as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this('_rebuild_load_id') }}
+        where {{ loaded_after(newest_load, '_rebuild_load_id') }}
     ),
 {% endif %}
 
@@ -61,7 +62,7 @@ audits as (
     {% if is_incremental() %}
         where
             ticket_id in (select ticket_loads.ticket_id from ticket_loads)
-            or (ticket_id is null and {{ loaded_after_this() }})
+            or (ticket_id is null and {{ loaded_after(newest_load) }})
     {% endif %}
 ),
 

@@ -7,6 +7,7 @@
         post_hook=["{{ delete_rows_gone_from_raw(source('raw_zendesk', 'ticket_events')) }}"]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 {#- Every raw ticket audit with `_quarantine_reason` (null = usable) and `_dedup_rank`.
     An audit of a ticket that is not staged is an orphan. `updater_id` -1 is Zendesk's
     system user (automations) and is kept as sent.
@@ -22,7 +23,7 @@ with
 {% if is_incremental() %}
     ticket_loads as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this('_rebuild_load_id') }}
+        where {{ loaded_after(newest_load, '_rebuild_load_id') }}
     ),
 {% endif %}
 
@@ -33,7 +34,7 @@ source as (
             ticket_id in (select ticket_loads.ticket_id from ticket_loads)
             or (
                 ticket_id is null
-                and {{ loaded_after_this() }}
+                and {{ loaded_after(newest_load) }}
             )
     {% endif %}
 ),

@@ -20,6 +20,7 @@
         post_hook=["{{ delete_rows_gone_from_raw(source('raw_zendesk', 'ticket_metric_events')) }}"]
     )
 }}
+{%- set newest_load = newest_load_in_this() %}
 {%- set raw = source('raw_zendesk', 'ticket_metric_events') %}
 -- depends_on: {{ ref('stg_zendesk__ticket_loads') }} (incremental runs)
 with
@@ -27,10 +28,10 @@ with
 {% if is_incremental() %}
     rebuilt_tickets as (
         select ticket_id from {{ ref('stg_zendesk__ticket_loads') }}
-        where {{ loaded_after_this('_rebuild_load_id') }}
+        where {{ loaded_after(newest_load, '_rebuild_load_id') }}
         union
         select ticket_id from {{ raw }}
-        where {{ loaded_after_this() }}
+        where {{ loaded_after(newest_load) }}
     ),
 {% endif %}
 
@@ -41,7 +42,7 @@ source as (
             ticket_id in (select rebuilt_tickets.ticket_id from rebuilt_tickets)
             or (
                 ticket_id is null
-                and {{ loaded_after_this() }}
+                and {{ loaded_after(newest_load) }}
             )
     {% endif %}
 ),
