@@ -70,6 +70,18 @@ def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
     mart_keys = {k for k in graph.get_all_asset_keys() if k.path[-1] in MARTS}
     assert {k.path[-1] for k in mart_keys} == set(MARTS), "every mart in the contract is an asset"
     assert mart_keys <= checked, f"marts without a check: {mart_keys - checked}"
+    # a model's column rules are one check, whose description names the columns it checks
+    (rules,) = [
+        graph.get_check_spec(c)
+        for c in graph.asset_check_keys
+        if c.name.startswith("column_rules_fct_tickets")
+    ]
+    assert rules.description == (
+        "dbt test `column_rules` (not null: ticket_id, status, created_at, "
+        "count_public_agent_replies, count_reopens, is_solved, is_one_touch_resolution; "
+        "unique: ticket_id; accepted values: priority, status) "
+        "(error: fails the build, blocks publishing)"
+    )
     assert publish_key in graph.get_all_asset_keys()
 
 

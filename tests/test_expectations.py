@@ -406,13 +406,13 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         f"{_first('marts.cx_journey_stage_conversion', 'true', 'cohort_month, journey_stage')}",
     ),
     (
-        "not_null_columns: fct_tickets",  # two null cells in one row: two failures
+        "column_rules: fct_tickets",  # two null cells in one row: two failures
         "update marts.fct_tickets set count_reopens = null, is_solved = null "
         "where ticket_id = (select max(ticket_id) from marts.fct_tickets)",
     ),
 ]
 # failures per planted rule where the planting is not one failing row
-PLANTED_FAILURES = {"not_null_columns: fct_tickets": 2}
+PLANTED_FAILURES = {"column_rules: fct_tickets": 2}
 
 
 def _label(node: dict) -> str:
@@ -421,8 +421,8 @@ def _label(node: dict) -> str:
     meta = node.get("test_metadata") or {}
     if meta and node.get("column_name"):
         return f"{meta['name']}: {node['attached_node'].split('.')[-1]}.{node['column_name']}"
-    if meta.get("name") == "not_null_columns":  # one per model, named by its column list
-        return f"not_null_columns: {node['attached_node'].split('.')[-1]}"
+    if meta.get("name") == "column_rules":  # one per model
+        return f"column_rules: {node['attached_node'].split('.')[-1]}"
     return node["name"]
 
 
@@ -443,7 +443,7 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
     select = [
         *(f"test_name:{t}" for t in ("ratio_matches_parts", "months_without_gaps")),
         "test_name:expression_is_true",
-        "test_name:not_null_columns,fct_tickets",  # the project's not-null rule, on one model
+        "test_name:column_rules,fct_tickets",  # the project's column rules, on one model
         *(rule for rule in expected if rule.startswith("assert_")),
     ]
     with pytest.raises(DbtError, match="dbt test"):
@@ -455,6 +455,70 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
     # every rule ran and failed on exactly its planted row, as an error ("fail", not "warn"):
     # blocking, as the GX mart suites they come from were
     assert outcome == expected
+
+
+@pytest.mark.slow
+def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
+    """The one test per model holding dbt's not_null, unique and accepted_values (and keys of
+    several columns) fails with one row per broken rule instance, as dbt's own tests count:
+    a null cell, a duplicated value (key), a distinct unaccepted value."""
+    sla, journey = "marts.fct_sla_outcomes", "marts.cx_journey_stage_monthly"
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    try:
+        # (only the column_rules tests run below: other rules may break too)
+        rows = [
+            r[0]
+            for r in con.execute(
+                f"select sla_instance_id from {sla} order by sla_instance_id limit 3"
+            ).fetchall()
+        ]
+        assert len(rows) == 3, "three SLA instances to plant on"
+        # a null target (one failure: a null cell); two other rows with one unaccepted status
+        # (one failure: a distinct value), one of them taking the first one's id (one failure:
+        # a duplicated id)
+        con.execute(f"update {sla} set target_minutes = null where sla_instance_id = ?", [rows[2]])
+        con.execute(
+            f"update {sla} set status = 'bogus', "
+            f"sla_instance_id = case when sla_instance_id = ? then ? else sla_instance_id end "
+            "where sla_instance_id in (?, ?)",
+            [rows[0], rows[2], rows[0], rows[1]],
+        )
+        # a month with two journey stages: the first takes the second's stage (a duplicated key)
+        month, first, second = con.execute(
+            f"select month, min(journey_stage), max(journey_stage) from {journey} "
+            "group by month having count(*) > 1 order by month limit 1"
+        ).fetchone()
+        con.execute(
+            f"update {journey} set journey_stage = ? where month = ? and journey_stage = ?",
+            [second, month, first],
+        )
+    finally:
+        con.close()
+
+    target = tmp_path / "dbt_target"
+    select = [f"test_name:column_rules,{m.split('.')[1]}" for m in (sla, journey)]
+    with pytest.raises(DbtError, match="dbt test"):
+        run_dbt(["test", "--select", *select, "--target-path", str(target)], echo=lambda _: None)
+
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert {r["status"] for r in results} == {"fail"} and len(results) == 2
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        failing = {
+            tuple(row)
+            for r in results
+            for row in con.execute(f"select rule, column_name, value from ({r['compiled_code']})")
+            .fetchall()
+        }
+    finally:
+        con.close()
+    assert failing == {
+        ("accepted_values", "status", "bogus"),
+        ("unique", "sla_instance_id", rows[2]),
+        ("not_null", "target_minutes", None),
+        ("unique", "month, journey_stage", f"{month.isoformat()}, {second}"),
+    }
+    assert sorted(r["failures"] for r in results) == [1, 3]
 
 
 # ------------------------------------------------------------------------------ Dagster

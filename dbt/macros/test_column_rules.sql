@@ -1,9 +1,56 @@
-{#- Fails with one row per null cell of the listed columns (`null_column` names it): dbt's
-    `not_null` over several columns in one test, so a model's not-null rules cost one node
-    and one query, not one each (benchmarks: dbt's cost per node is mostly its own). -#}
-{% test not_null_columns(model, columns) %}
-    {% for column in columns %}
-        select '{{ column }}' as null_column from {{ model }} where {{ column }} is null
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+{#- A model's column rules in one test: dbt's `not_null`, `unique` and `accepted_values` (and
+    a key of several columns), one node and one query per model instead of one per rule
+    (dbt's cost per node is mostly its own Python: benchmarks/results/notes.md). Fails with
+    one row per broken rule instance, named in `rule`, `column_name` and `value`:
+      not_null         a null cell (one row per null cell);
+      unique           a value that occurs more than once (one row per value; nulls are not
+                       values, as in dbt's `unique`); an entry that is a list of columns is a
+                       key of several columns, every combination once (nulls included);
+      accepted_values  a value not in the column's list (one row per distinct value; nulls
+                       pass, as in dbt's `accepted_values`). -#}
+{% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
+    {%- set text = dbt.type_string() -%}
+    {%- set checks = [] -%}
+    {%- for column in not_null -%}
+        {%- do checks.append(
+            "select 'not_null' as rule, '" ~ column ~ "' as column_name, "
+            ~ "cast(null as " ~ text ~ ") as value from " ~ model
+            ~ " where " ~ column ~ " is null"
+        ) -%}
+    {%- endfor -%}
+    {%- for key in unique -%}
+        {%- if key is string -%}
+            {%- do checks.append(
+                "select 'unique' as rule, '" ~ key ~ "' as column_name, "
+                ~ "cast(" ~ key ~ " as " ~ text ~ ") as value from " ~ model
+                ~ " where " ~ key ~ " is not null group by " ~ key ~ " having count(*) > 1"
+            ) -%}
+        {%- else -%}
+            {%- set columns = key | join(', ') -%}
+            {%- set parts = [] -%}
+            {%- for column in key -%}
+                {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ text ~ "), 'null')") -%}
+            {%- endfor -%}
+            {%- do checks.append(
+                "select 'unique' as rule, '" ~ columns ~ "' as column_name, "
+                ~ (parts | join(" || ', ' || ")) ~ " as value from " ~ model
+                ~ " group by " ~ columns ~ " having count(*) > 1"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for column, values in accepted_values.items() -%}
+        {%- set quoted = [] -%}
+        {%- for value in values -%}
+            {%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}
+        {%- endfor -%}
+        {%- do checks.append(
+            "select distinct 'accepted_values' as rule, '" ~ column ~ "' as column_name, "
+            ~ "cast(" ~ column ~ " as " ~ text ~ ") as value from " ~ model
+            ~ " where " ~ column ~ " not in (" ~ (quoted | join(', ')) ~ ")"
+        ) -%}
+    {%- endfor -%}
+    {%- if not checks -%}
+        {{ exceptions.raise_compiler_error("column_rules on " ~ model ~ ": no rule given") }}
+    {%- endif -%}
+    {{ checks | join('\nunion all\n') }}
 {% endtest %}

@@ -57,8 +57,22 @@ class LayerTranslator(DagsterDbtTranslator):
         severity = str((test.get("config") or {}).get("severity", "error")).lower()
         what = f"dbt test `{meta.get('name') or test.get('name', unique_id)}`"
         on = f" on `{column}`" if column else ""
+        if meta.get("name") == "column_rules":  # one test for many columns: name them
+            on = f" ({column_rules(meta.get('kwargs') or {})})"
         gate = "error: fails the build, blocks publishing" if severity == "error" else "warning"
         return spec._replace(description=f"{what}{on} ({gate})")
+
+
+def column_rules(kwargs: Mapping[str, Any]) -> str:
+    """What a `column_rules` test checks, from its arguments: "not null: a, b; unique: c,
+    (d, e); accepted values: f"."""
+    keys = [k if isinstance(k, str) else f"({', '.join(k)})" for k in kwargs.get("unique", [])]
+    parts = {
+        "not null": list(kwargs.get("not_null", [])),
+        "unique": keys,
+        "accepted values": list(kwargs.get("accepted_values", {})),
+    }
+    return "; ".join(f"{rule}: {', '.join(columns)}" for rule, columns in parts.items() if columns)
 
 
 translator = LayerTranslator(
