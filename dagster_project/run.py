@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -182,6 +184,7 @@ def run_job(
         log.open("w") as out,
         contextlib.redirect_stdout(out),
         listening(on_progress) if on_progress else contextlib.nullcontext(),
+        sigterm_kept(),
     ):
         result = job.execute_in_process(
             instance=instance,
@@ -194,6 +197,23 @@ def run_job(
     outcome.run_id = result.run_id
     outcome.dagster_home = settings.dagster_home
     return outcome
+
+
+@contextlib.contextmanager
+def sigterm_kept():
+    """Restore this process's SIGTERM handling after a Dagster execution in it. Dagster maps
+    SIGTERM to SIGINT's handler while it runs and leaves it so: in a process started in the
+    background (a script's `xm refresh &`, nohup, some CI runners), where SIGINT is ignored,
+    `xm` then ignored SIGTERM, and so did every process it started afterwards (the demo's
+    `dbt docs generate`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals (and Dagster leaves them alone there)
+        return
+    saved = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved)
 
 
 def _is_load(job: dg.JobDefinition, key: dg.AssetKey) -> bool:

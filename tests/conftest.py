@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -13,6 +14,23 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 from simulator.credentials import loader_env
 from simulator.server import Simulator, serve_in_thread
 from tests.support.world import environ, world
+
+# Dagster's in-process runs (tests run jobs directly, not only through `xm`, whose run_job
+# restores it) map SIGTERM to SIGINT's handler and leave it so. Where the suite runs in the
+# background (SIGINT ignored), every process a later test started would then ignore SIGTERM.
+_SIGTERM_AT_START = signal.getsignal(signal.SIGTERM)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    yield
+    signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield
+    signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
 
 
 @pytest.fixture

@@ -507,8 +507,9 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
         failing = {
             tuple(row)
             for r in results
-            for row in con.execute(f"select rule, column_name, value from ({r['compiled_code']})")
-            .fetchall()
+            for row in con.execute(
+                f"select rule, column_name, value from ({r['compiled_code']})"
+            ).fetchall()
         }
     finally:
         con.close()

@@ -257,6 +257,45 @@ def test_the_simulator_process_serves_and_leaves_nothing_behind(end, tmp_path):
     assert not any(line.startswith(f"{sim_pid} ") for line in left)
 
 
+_SIGTERM_AFTER_A_RUN = """
+import signal, sys
+import dagster as dg
+from dagster_project.run import sigterm_kept
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a process started in the background
+
+@dg.op
+def nothing():
+    return 1
+
+@dg.job
+def just_nothing():
+    nothing()
+
+with sigterm_kept() if sys.argv[1] == "kept" else open("/dev/null"):
+    assert just_nothing.execute_in_process().success
+print(signal.getsignal(signal.SIGTERM).name)
+"""
+
+
+@pytest.mark.parametrize("guard", ["kept", "bare"])
+def test_a_run_in_process_leaves_sigterm_as_it_found_it(guard):
+    """Dagster maps SIGTERM to SIGINT's handler during an in-process run and leaves it so:
+    where SIGINT is ignored (a background job) the process would then ignore SIGTERM, and so
+    would every child it starts. `run_job` restores it (`sigterm_kept`)."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_AFTER_A_RUN, guard],
+        env=xm_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    # without the guard Dagster's mapping stays: what the guard exists for
+    assert ran.stdout.split()[-1] == ("SIG_DFL" if guard == "kept" else "SIG_IGN")
+
+
 # ------------------------------------------------------------------ the demo, the UI, the daemon
 
 
