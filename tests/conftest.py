@@ -22,13 +22,19 @@ _SIGTERM_AT_START = signal.getsignal(signal.SIGTERM)
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_fixture_setup(fixturedef, request):
+def pytest_runtest_setup(item):  # the test's fixtures, module- and session-scoped ones too
     yield
     signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
+    yield
+    signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
     yield
     signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
 

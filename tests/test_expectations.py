@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -461,7 +462,8 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
 def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
     """The one test per model holding dbt's not_null, unique and accepted_values (and keys of
     several columns) fails with one row per broken rule instance, as dbt's own tests count:
-    a null cell, a duplicated value (key), a distinct unaccepted value."""
+    a null cell, a duplicated value (key), a distinct unaccepted value; a null is neither a
+    duplicate nor an unaccepted value."""
     sla, journey = "marts.fct_sla_outcomes", "marts.cx_journey_stage_monthly"
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     try:
@@ -469,19 +471,26 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
         rows = [
             r[0]
             for r in con.execute(
-                f"select sla_instance_id from {sla} order by sla_instance_id limit 3"
+                f"select sla_instance_id from {sla} order by sla_instance_id limit 5"
             ).fetchall()
         ]
-        assert len(rows) == 3, "three SLA instances to plant on"
-        # a null target (one failure: a null cell); two other rows with one unaccepted status
-        # (one failure: a distinct value), one of them taking the first one's id (one failure:
-        # a duplicated id)
+        assert len(rows) == 5, "five SLA instances to plant on"
+        # a null target (a null cell); two other rows with one unaccepted status (one failure:
+        # a distinct value), one of them taking the first one's id (a duplicated id)
         con.execute(f"update {sla} set target_minutes = null where sla_instance_id = ?", [rows[2]])
         con.execute(
             f"update {sla} set status = 'bogus', "
             f"sla_instance_id = case when sla_instance_id = ? then ? else sla_instance_id end "
             "where sla_instance_id in (?, ?)",
             [rows[0], rows[2], rows[0], rows[1]],
+        )
+        # two null ids (two null cells, not a duplicated value) and a null status (a null
+        # cell, not an unaccepted value)
+        con.execute(
+            f"update {sla} set sla_instance_id = null, "
+            f"status = case when sla_instance_id = ? then null else status end "
+            "where sla_instance_id in (?, ?)",
+            [rows[3], rows[3], rows[4]],
         )
         # a month with two journey stages: the first takes the second's stage (a duplicated key)
         month, first, second = con.execute(
@@ -504,22 +513,27 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
     assert {r["status"] for r in results} == {"fail"} and len(results) == 2
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        failing = {
+        failing = Counter(
             tuple(row)
             for r in results
             for row in con.execute(
                 f"select rule, column_name, value from ({r['compiled_code']})"
             ).fetchall()
-        }
+        )
     finally:
         con.close()
-    assert failing == {
-        ("accepted_values", "status", "bogus"),
-        ("unique", "sla_instance_id", rows[2]),
-        ("not_null", "target_minutes", None),
-        ("unique", "month, journey_stage", f"{month.isoformat()}, {second}"),
-    }
-    assert sorted(r["failures"] for r in results) == [1, 3]
+    assert failing == Counter(
+        [
+            ("accepted_values", "status", "bogus"),
+            ("unique", "sla_instance_id", rows[2]),
+            ("not_null", "target_minutes", None),
+            ("not_null", "sla_instance_id", None),
+            ("not_null", "sla_instance_id", None),
+            ("not_null", "status", None),
+            ("unique", "month, journey_stage", f"{month.isoformat()}, {second}"),
+        ]
+    )
+    assert sorted(r["failures"] for r in results) == [1, 6]
 
 
 # ------------------------------------------------------------------------------ Dagster

@@ -147,5 +147,10 @@ def test_declaring_a_raw_table_wires_quarantine_reconciliation_and_gx(tmp_path):
     # ... and so does the blocking quarantine-share test
     assert f"'{NEW}' as source_table" in share["compiled_code"]
     # the quarantine may hold its rows
-    rules = next(n for n in nodes.values() if n["name"].startswith("column_rules_quarantine"))
-    assert re.search(rf"source_table not in \([^)]*'{NEW}'", rules["compiled_code"])
+    rules = next(
+        n
+        for n in nodes.values()
+        if (n.get("test_metadata") or {}).get("name") == "column_rules"
+        and n["attached_node"] == f"{MODEL}.quarantine"
+    )
+    assert re.search(rf"source_table not in \([^)]*'{re.escape(NEW)}'", rules["compiled_code"])

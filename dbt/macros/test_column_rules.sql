@@ -9,6 +9,11 @@
       accepted_values  a value not in the column's list (one row per distinct value; nulls
                        pass, as in dbt's `accepted_values`). -#}
 {% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
+    {%- if not_null is string or unique is string or accepted_values is not mapping -%}
+        {{ exceptions.raise_compiler_error(
+            "column_rules on " ~ model ~ ": not_null and unique take lists of columns, "
+            ~ "accepted_values a mapping of column to values") }}
+    {%- endif -%}
     {%- set text = dbt.type_string() -%}
     {%- set checks = [] -%}
     {%- for column in not_null -%}
@@ -41,7 +46,7 @@
     {%- for column, values in accepted_values.items() -%}
         {%- set quoted = [] -%}
         {%- for value in values -%}
-            {%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}
+            {%- do quoted.append("'" ~ dbt.escape_single_quotes(value | string) ~ "'") -%}
         {%- endfor -%}
         {%- do checks.append(
             "select distinct 'accepted_values' as rule, '" ~ column ~ "' as column_name, "
