@@ -21,21 +21,9 @@ from tests.support.world import environ, world
 _SIGTERM_AT_START = signal.getsignal(signal.SIGTERM)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item):  # the test's fixtures, module- and session-scoped ones too
-    yield
-    signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    yield
-    signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    yield
+def pytest_runtest_logreport(report):
+    """After each phase of a test (its setup, module- and session-scoped fixtures too; its
+    call; its teardown), before the next one starts a process."""
     signal.signal(signal.SIGTERM, _SIGTERM_AT_START)
 
 

@@ -6,7 +6,8 @@ every incremental model (the two facts, the Zendesk ticket chain under them, and
 chain: metric events and SLA instances) must match
 it row for row. Before each incremental build, each model's compiled SQL is counted against
 the warehouse as it stands: it must take the incremental path and select some rows but
-fewer than half the table, so a model silently rebuilding everything would fail. Last, a
+fewer than half the table, so a model silently rebuilding everything would fail; and it
+must read the newest load it holds with one query (dbt's log). Last, a
 newer load of an old ticket fails validation: an incremental build must drop the ticket
 from every ticket model, as a full build does; and a newer load of an SLA instance's
 fulfil event fails validation: the instance must be rebuilt without it."""
@@ -91,12 +92,19 @@ def test_incremental_equals_full_refresh(tmp_path):
             # what each incremental model will rebuild, compiled and counted before the build
             # (the ticket models select by stg_zendesk__ticket_loads, a table: built first,
             # as the build does)
+            logs = ["--log-path", str(tmp_path / f"logs-{len(counts)}")]
             with environ({"XM_DATA_DIR": str(inc_dir)}):
+                loads = ["--select", "stg_zendesk__ticket_loads"]
+                run_dbt(["run", "--target-path", str(target), *logs, *loads], echo=_quiet)
                 run_dbt(
-                    ["run", "--target-path", str(target), "--select", "stg_zendesk__ticket_loads"],
+                    ["compile", "--target-path", str(target), *logs, "--select", *names],
                     echo=_quiet,
                 )
-                run_dbt(["compile", "--target-path", str(target), "--select", *names], echo=_quiet)
+            # the queries dbt ran (its log file holds each, at debug level): each model reads
+            # the newest load it holds once
+            dbt_log = (Path(logs[1]) / "dbt.log").read_text()
+            newest_read = 'select max(_dlt_load_id) from "warehouse"."{}"."{}"'.format
+            assert dbt_log.count(newest_read("staging", "stg_zendesk__ticket_loads")) == 1
             warehouse = inc_dir / "warehouse.duckdb"
             with duckdb.connect(str(warehouse), read_only=True) as con:
                 for schema, model, path in INCREMENTAL_MODELS:
@@ -108,9 +116,11 @@ def test_incremental_equals_full_refresh(tmp_path):
                         r"load_id > '\d{10}\.\d+'", compiled
                     ), f"{model} was not incremental"
                     # ... the newest load it holds, which orders as text as it does as a number
-                    # (one value per model: every comparison in it uses the same)
+                    # (one value per model, read once: every comparison in it uses it)
                     literals = set(re.findall(r"load_id > '([^']*)'", compiled))
                     assert len(literals) <= 1, (model, literals)
+                    reads = dbt_log.count(newest_read(schema, model))
+                    assert reads == len(literals), (model, reads)
                     for literal in literals:
                         newest = con.execute(
                             f"select max(_dlt_load_id), max(cast(_dlt_load_id as double)) "
