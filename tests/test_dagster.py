@@ -82,6 +82,15 @@ def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
         "unique: ticket_id; accepted values: priority, status) "
         "(error: fails the build, blocks publishing)"
     )
+    (ratios,) = [
+        graph.get_check_spec(c)
+        for c in graph.asset_check_keys
+        if c.name.startswith("column_rules_cx_sla_monthly")
+    ]
+    assert ratios.description == (
+        "dbt test `column_rules` (not null: month, sla_metric; ratios: attainment) "
+        "(error: fails the build, blocks publishing)"
+    )
     assert publish_key in graph.get_all_asset_keys()
 
 

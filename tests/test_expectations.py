@@ -407,13 +407,20 @@ DBT_MART_RULES: list[tuple[str, str]] = [
         f"{_first('marts.cx_journey_stage_conversion', 'true', 'cohort_month, journey_stage')}",
     ),
     (
-        "column_rules: fct_tickets",  # two null cells in one row: two failures
-        "update marts.fct_tickets set count_reopens = null, is_solved = null "
+        "not_null: fct_tickets.count_reopens",
+        "update marts.fct_tickets set count_reopens = null "
         "where ticket_id = (select max(ticket_id) from marts.fct_tickets)",
     ),
 ]
-# failures per planted rule where the planting is not one failing row
-PLANTED_FAILURES = {"column_rules: fct_tickets": 2}
+# the models whose column rules (one test each; each failing row names its rule and column)
+# hold a planted break above
+COLUMN_RULES_ON = sorted(
+    {
+        rule.split(": ")[1].split(".")[0]
+        for rule, _ in DBT_MART_RULES
+        if rule.startswith(("ratio_matches_parts: ", "not_null: "))
+    }
+)
 
 
 def _label(node: dict) -> str:
@@ -422,8 +429,6 @@ def _label(node: dict) -> str:
     meta = node.get("test_metadata") or {}
     if meta and node.get("column_name"):
         return f"{meta['name']}: {node['attached_node'].split('.')[-1]}.{node['column_name']}"
-    if meta.get("name") == "column_rules":  # one per model
-        return f"column_rules: {node['attached_node'].split('.')[-1]}"
     return node["name"]
 
 
@@ -437,14 +442,15 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
     finally:
         con.close()
 
-    expected = {rule: ("fail", PLANTED_FAILURES.get(rule, 1)) for rule, _ in DBT_MART_RULES}
+    expected = {rule: ("fail", 1) for rule, _ in DBT_MART_RULES}
     assert len(expected) == len(DBT_MART_RULES), "one planting per rule"
     target = tmp_path / "dbt_target"
-    # every instance of the project's generic mart-rule tests, and the singular tests above
+    # every instance of the project's generic mart-rule tests, the column rules of the models
+    # planted on, and the singular tests above
     select = [
-        *(f"test_name:{t}" for t in ("ratio_matches_parts", "months_without_gaps")),
+        "test_name:months_without_gaps",
         "test_name:expression_is_true",
-        "test_name:column_rules,fct_tickets",  # the project's column rules, on one model
+        *(f"test_name:column_rules,{model}" for model in COLUMN_RULES_ON),
         *(rule for rule in expected if rule.startswith("assert_")),
     ]
     with pytest.raises(DbtError, match="dbt test"):
@@ -452,7 +458,23 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
 
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     results = json.loads((target / "run_results.json").read_text())["results"]
-    outcome = {_label(nodes[r["unique_id"]]): (r["status"], r["failures"]) for r in results}
+    outcome: dict[str, tuple[str, int]] = {}
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        for r in results:
+            node = nodes[r["unique_id"]]
+            if (node.get("test_metadata") or {}).get("name") != "column_rules":
+                outcome[_label(node)] = (r["status"], r["failures"])
+                continue
+            # one test per model: each failing row is one broken rule, named
+            model = node["attached_node"].split(".")[-1]
+            rows = con.execute(f"select rule, column_name from ({r['compiled_code']})").fetchall()
+            assert (r["status"], r["failures"]) == ("fail" if rows else "pass", len(rows)), model
+            for rule, column in rows:
+                label = f"{rule}: {model}.{column}"
+                outcome[label] = (r["status"], outcome.get(label, ("", 0))[1] + 1)
+    finally:
+        con.close()
     # every rule ran and failed on exactly its planted row, as an error ("fail", not "warn"):
     # blocking, as the GX mart suites they come from were
     assert outcome == expected

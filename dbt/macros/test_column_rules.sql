@@ -1,5 +1,6 @@
 {#- A model's column rules in one test: dbt's `not_null`, `unique` and `accepted_values` (and
-    a key of several columns), one node and one query per model instead of one per rule
+    a key of several columns), and ratios recomputed from their parts, one node and one
+    query per model instead of one per rule
     (dbt's cost per node is mostly its own Python: benchmarks/results/notes.md). Fails with
     one row per broken rule instance, named in `rule`, `column_name` and `value`:
       not_null         a null cell (one row per null cell);
@@ -7,12 +8,21 @@
                        values, as in dbt's `unique`); an entry that is a list of columns is a
                        key of several columns, every combination once (nulls included);
       accepted_values  a value not in the column's list (one row per distinct value; nulls
-                       pass, as in dbt's `accepted_values`). -#}
-{% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
-    {%- if not_null is string or unique is string or accepted_values is not mapping -%}
+                       pass, as in dbt's `accepted_values`);
+      ratio_matches_parts
+                       a shipped ratio that disagrees with the ratio recomputed from the
+                       parts shipped beside it (one row per row): `ratios` maps the column
+                       to its `numerator` and `denominator` (SQL expressions over the row),
+                       a `scale` (1) and a relative `tolerance` (1e-6); the column must
+                       equal scale * numerator / denominator within the tolerance, and be
+                       null exactly when that is (a part null, or the denominator 0). -#}
+{% test column_rules(model, not_null=[], unique=[], accepted_values={}, ratios={}) %}
+    {%- if not_null is string or unique is string or accepted_values is not mapping
+        or ratios is not mapping -%}
         {{ exceptions.raise_compiler_error(
             "column_rules on " ~ model ~ ": not_null and unique take lists of columns, "
-            ~ "accepted_values a mapping of column to values") }}
+            ~ "accepted_values a mapping of column to values, ratios a mapping of column to "
+            ~ "its numerator and denominator") }}
     {%- endif -%}
     {%- set text = dbt.type_string() -%}
     {%- set checks = [] -%}
@@ -52,6 +62,23 @@
             "select distinct 'accepted_values' as rule, '" ~ column ~ "' as column_name, "
             ~ "cast(" ~ column ~ " as " ~ text ~ ") as value from " ~ model
             ~ " where " ~ column ~ " not in (" ~ (quoted | join(', ')) ~ ")"
+        ) -%}
+    {%- endfor -%}
+    {%- for column, parts in ratios.items() -%}
+        {%- if parts is not mapping or 'numerator' not in parts or 'denominator' not in parts -%}
+            {{ exceptions.raise_compiler_error(
+                "column_rules on " ~ model ~ ": the ratio " ~ column
+                ~ " needs a numerator and a denominator") }}
+        {%- endif -%}
+        {%- set recomputed = (parts.get('scale', 1) | string) ~ " * cast(" ~ parts.numerator
+            ~ " as " ~ ex_type_double() ~ ") / nullif(" ~ parts.denominator ~ ", 0)" -%}
+        {%- do checks.append(
+            "select 'ratio_matches_parts' as rule, '" ~ column ~ "' as column_name, "
+            ~ "cast(" ~ column ~ " as " ~ text ~ ") as value from " ~ model
+            ~ " where (" ~ column ~ " is null) <> ((" ~ recomputed ~ ") is null)"
+            ~ " or abs(" ~ column ~ " - (" ~ recomputed ~ ")) > "
+            ~ (parts.get('tolerance', 1e-6) | string) ~ " * greatest(abs(" ~ recomputed
+            ~ "), 1.0)"
         ) -%}
     {%- endfor -%}
     {%- if not checks -%}

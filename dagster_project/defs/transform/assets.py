@@ -65,12 +65,13 @@ class LayerTranslator(DagsterDbtTranslator):
 
 def column_rules(kwargs: Mapping[str, Any]) -> str:
     """What a `column_rules` test checks, from its arguments: "not null: a, b; unique: c,
-    (d, e); accepted values: f"."""
+    (d, e); accepted values: f; ratios: g"."""
     keys = [k if isinstance(k, str) else f"({', '.join(k)})" for k in kwargs.get("unique", [])]
     parts = {
         "not null": list(kwargs.get("not_null", [])),
         "unique": keys,
         "accepted values": list(kwargs.get("accepted_values", {})),
+        "ratios": list(kwargs.get("ratios", {})),
     }
     return "; ".join(f"{rule}: {', '.join(columns)}" for rule, columns in parts.items() if columns)
 
