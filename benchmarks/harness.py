@@ -366,9 +366,12 @@ def dbt_overhead(
         "ratio_run": None,
     }
     if measure_dbt_run:
-        started = time.perf_counter()
+        target = ["--target-path", str(workdir / "dbt_run_target")]
         with _environ({"XM_DATA_DIR": str(run_db.parent), "XM_TARGET": "duckdb"}):
-            run_dbt(["run", "--target-path", str(workdir / "dbt_run_target")], echo=lambda _: None)
+            # parsed first, untimed: the timed `dbt build` starts from a warm parse too
+            run_dbt(["parse", *target], echo=lambda _: None)
+            started = time.perf_counter()
+            run_dbt(["run", *target], echo=lambda _: None)
         out["dbt_run_seconds"] = time.perf_counter() - started
         out["ratio_run"] = out["dbt_run_seconds"] / direct_seconds
     return out
