@@ -71,26 +71,20 @@ def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
     assert {k.path[-1] for k in mart_keys} == set(MARTS), "every mart in the contract is an asset"
     assert mart_keys <= checked, f"marts without a check: {mart_keys - checked}"
     # a model's column rules are one check, whose description names the columns it checks
-    (rules,) = [
-        graph.get_check_spec(c)
-        for c in graph.asset_check_keys
-        if c.name.startswith("column_rules_fct_tickets")
-    ]
-    assert rules.description == (
-        "dbt test `column_rules` (not null: ticket_id, status, created_at, "
-        "count_public_agent_replies, count_reopens, is_solved, is_one_touch_resolution; "
-        "unique: ticket_id; accepted values: priority, status) "
-        "(error: fails the build, blocks publishing)"
-    )
-    (ratios,) = [
-        graph.get_check_spec(c)
-        for c in graph.asset_check_keys
-        if c.name.startswith("column_rules_cx_sla_monthly")
-    ]
-    assert ratios.description == (
-        "dbt test `column_rules` (not null: month, sla_metric; ratios: attainment) "
-        "(error: fails the build, blocks publishing)"
-    )
+    for model, rules in {
+        "fct_tickets": "not null: ticket_id, status, created_at, count_public_agent_replies, "
+        "count_reopens, is_solved, is_one_touch_resolution; unique: ticket_id; "
+        "accepted values: priority, status",
+        "cx_sla_monthly": "not null: month, sla_metric; ratios: attainment",
+    }.items():
+        (check,) = [
+            graph.get_check_spec(c)
+            for c in graph.asset_check_keys
+            if c.name.startswith(f"column_rules_{model}")
+        ]
+        assert check.description == (
+            f"dbt test `column_rules` ({rules}) (error: fails the build, blocks publishing)"
+        ), model
     assert publish_key in graph.get_all_asset_keys()
 
 
