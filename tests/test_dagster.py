@@ -76,6 +76,9 @@ def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
         "count_reopens, is_solved, is_one_touch_resolution; unique: ticket_id; "
         "accepted values: priority, status",
         "cx_sla_monthly": "not null: month, sla_metric; ratios: attainment",
+        "stg_hubspot__deal_companies": "not null: deal_id, customer_id; unique: (deal_id, "
+        "customer_id); relationships: deal_id -> stg_hubspot__deals.deal_id, customer_id -> "
+        "stg_hubspot__companies.customer_id",
     }.items():
         (check,) = [
             graph.get_check_spec(c)
@@ -86,6 +89,31 @@ def test_lineage_runs_from_every_vendor_stream_to_publish(defs):
             f"dbt test `column_rules` ({rules}) (error: fails the build, blocks publishing)"
         ), model
     assert publish_key in graph.get_all_asset_keys()
+
+
+def test_column_rules_read_only_models_upstream_of_theirs(defs):
+    """A model's column rules hold the models built on it back in `dbt build` only while every
+    model the test reads is upstream of them: a relationship folded into the rules reads a
+    model upstream of the tested one (or the model itself), and any other stays dbt's own
+    `relationships` test (dbt/macros/test_column_rules.sql)."""
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+
+    def upstream(node_id: str, seen: set[str]) -> set[str]:
+        for parent in nodes.get(node_id, {}).get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                upstream(parent, seen)
+        return seen
+
+    rules = [
+        n for n in nodes.values() if (n.get("test_metadata") or {}).get("name") == "column_rules"
+    ]
+    folded = [n for n in rules if n["test_metadata"]["kwargs"].get("relationships")]
+    assert len(folded) >= 20, "relationships folded into the column rules"
+    for test in rules:
+        model = test["attached_node"]
+        reads = set(test["depends_on"]["nodes"]) - {model}
+        assert reads <= upstream(model, set()), f"{test['name']} reads {reads} not upstream"
 
 
 def test_schedules_request_the_right_jobs(defs):

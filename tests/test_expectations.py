@@ -482,10 +482,11 @@ def test_mart_rules_in_dbt_fail_on_planted_rows(data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
-    """The one test per model holding dbt's not_null, unique and accepted_values (and keys of
-    several columns) fails with one row per broken rule instance, as dbt's own tests count:
-    a null cell, a duplicated value (key), a distinct unaccepted value; a null is neither a
-    duplicate nor an unaccepted value."""
+    """The one test per model holding dbt's not_null, unique, accepted_values and relationships
+    (and keys of several columns) fails with one row per broken rule instance, as dbt's own
+    tests count: a null cell, a duplicated value (key), a distinct unaccepted value, a row
+    whose value its parent model lacks; a null is neither a duplicate, nor an unaccepted
+    value, nor an orphan."""
     sla, journey = "marts.fct_sla_outcomes", "marts.cx_journey_stage_monthly"
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     try:
@@ -493,10 +494,10 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
         rows = [
             r[0]
             for r in con.execute(
-                f"select sla_instance_id from {sla} order by sla_instance_id limit 5"
+                f"select sla_instance_id from {sla} order by sla_instance_id limit 6"
             ).fetchall()
         ]
-        assert len(rows) == 5, "five SLA instances to plant on"
+        assert len(rows) == 6, "six SLA instances to plant on"
         # a null target (a null cell); two other rows with one unaccepted status (one failure:
         # a distinct value), one of them taking the first one's id (a duplicated id)
         con.execute(f"update {sla} set target_minutes = null where sla_instance_id = ?", [rows[2]])
@@ -506,13 +507,16 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
             "where sla_instance_id in (?, ?)",
             [rows[0], rows[2], rows[0], rows[1]],
         )
-        # two null ids (two null cells, not a duplicated value) and a null status (a null
-        # cell, not an unaccepted value)
+        # a ticket fct_tickets does not hold (an orphan, its parent model upstream)
+        con.execute(f"update {sla} set ticket_id = -1 where sla_instance_id = ?", [rows[5]])
+        # two null ids (two null cells, not a duplicated value), a null status (a null cell,
+        # not an unaccepted value) and a null ticket (a null cell, not an orphan)
         con.execute(
             f"update {sla} set sla_instance_id = null, "
-            f"status = case when sla_instance_id = ? then null else status end "
+            f"status = case when sla_instance_id = ? then null else status end, "
+            f"ticket_id = case when sla_instance_id = ? then null else ticket_id end "
             "where sla_instance_id in (?, ?)",
-            [rows[3], rows[3], rows[4]],
+            [rows[3], rows[4], rows[3], rows[4]],
         )
         # a month with two journey stages: the first takes the second's stage (a duplicated key)
         month, first, second = con.execute(
@@ -527,11 +531,18 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
         con.close()
 
     target = tmp_path / "dbt_target"
-    select = [f"test_name:column_rules,{m.split('.')[1]}" for m in (sla, journey)]
+    models = [m.split(".")[1] for m in (sla, journey)]
+    select = [f"test_name:column_rules,{model}" for model in models]
     with pytest.raises(DbtError, match="dbt test"):
         run_dbt(["test", "--select", *select, "--target-path", str(target)], echo=lambda _: None)
 
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    # the two models' own tests (a test reading fct_sla_outcomes as a parent runs too)
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    results = [
+        r
+        for r in json.loads((target / "run_results.json").read_text())["results"]
+        if nodes[r["unique_id"]]["attached_node"].split(".")[-1] in models
+    ]
     assert {r["status"] for r in results} == {"fail"} and len(results) == 2
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
@@ -552,10 +563,12 @@ def test_column_rules_name_each_broken_rule(data_dir, tmp_path):
             ("not_null", "sla_instance_id", None),
             ("not_null", "sla_instance_id", None),
             ("not_null", "status", None),
+            ("not_null", "ticket_id", None),
+            ("relationships", "ticket_id", "-1"),
             ("unique", "month, journey_stage", f"{month.isoformat()}, {second}"),
         ]
     )
-    assert sorted(r["failures"] for r in results) == [1, 6]
+    assert sorted(r["failures"] for r in results) == [1, 8]
 
 
 # ------------------------------------------------------------------------------ Dagster

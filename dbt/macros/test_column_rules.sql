@@ -1,6 +1,6 @@
-{#- A model's column rules in one test: dbt's `not_null`, `unique` and `accepted_values` (and
-    a key of several columns), and ratios recomputed from their parts, one node and one
-    query per model instead of one per rule
+{#- A model's column rules in one test: dbt's `not_null`, `unique`, `accepted_values` (and
+    a key of several columns) and `relationships`, and ratios recomputed from their parts,
+    one node and one query per model instead of one per rule
     (dbt's cost per node is mostly its own Python: benchmarks/results/notes.md). Fails with
     one row per broken rule instance, named in `rule`, `column_name` and `value`:
       not_null         a null cell (one row per null cell);
@@ -15,14 +15,24 @@
                        to its `numerator` and `denominator` (SQL expressions over the row),
                        a `scale` (1) and a relative `tolerance` (1e-6); the column must
                        equal scale * numerator / denominator within the tolerance, and be
-                       null exactly when that is (a part null, or the denominator 0). -#}
-{% test column_rules(model, not_null=[], unique=[], accepted_values={}, ratios={}) %}
+                       null exactly when that is (a part null, or the denominator 0);
+      relationships    a value that no row of the `to` model holds in its `field` (one row
+                       per row, as in dbt's `relationships`; nulls pass): `relationships`
+                       maps the column to `to` (a ref) and `field`. Only for a `to` model
+                       upstream of the tested one (or the model itself): `dbt build` holds a
+                       model's children behind a test only when every model the test reads is
+                       upstream of them, so a relationship to any other model stays dbt's own
+                       test, lest the model's other rules stop holding its children back
+                       (tests/test_dagster.py checks it). -#}
+{% test column_rules(model, not_null=[], unique=[], accepted_values={}, ratios={},
+                     relationships={}) %}
     {%- if not_null is string or unique is string or accepted_values is not mapping
-        or ratios is not mapping -%}
+        or ratios is not mapping or relationships is not mapping -%}
         {{ exceptions.raise_compiler_error(
             "column_rules on " ~ model ~ ": not_null and unique take lists of columns, "
             ~ "accepted_values a mapping of column to values, ratios a mapping of column to "
-            ~ "its numerator and denominator") }}
+            ~ "its numerator and denominator, relationships a mapping of column to its `to` "
+            ~ "model and `field`") }}
     {%- endif -%}
     {%- set text = dbt.type_string() -%}
     {%- set checks = [] -%}
@@ -79,6 +89,20 @@
             ~ " or abs(" ~ column ~ " - (" ~ recomputed ~ ")) > "
             ~ (parts.get('tolerance', 1e-6) | string) ~ " * greatest(abs(" ~ recomputed
             ~ "), 1.0)"
+        ) -%}
+    {%- endfor -%}
+    {%- for column, parent in relationships.items() -%}
+        {%- if parent is not mapping or 'to' not in parent or 'field' not in parent -%}
+            {{ exceptions.raise_compiler_error(
+                "column_rules on " ~ model ~ ": the relationship of " ~ column
+                ~ " needs `to` (a ref) and `field`") }}
+        {%- endif -%}
+        {%- do checks.append(
+            "select 'relationships' as rule, '" ~ column ~ "' as column_name, "
+            ~ "cast(child." ~ column ~ " as " ~ text ~ ") as value from " ~ model ~ " as child"
+            ~ " left join " ~ parent.to ~ " as parent on child." ~ column ~ " = parent."
+            ~ parent.field ~ " where child." ~ column ~ " is not null and parent."
+            ~ parent.field ~ " is null"
         ) -%}
     {%- endfor -%}
     {%- if not checks -%}

@@ -12,6 +12,7 @@ older than the project's files; a deployment parses when it builds its image.
 """
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,6 +33,9 @@ from warehouse.dbt import dbt_vars, parse_project
 from warehouse.failures import explain, one_line
 from warehouse.progress import Progress, report
 from warehouse.settings import DBT_DIR, Settings
+
+# a relationship's parent model as the YAML writes it
+REF = re.compile(r"""ref\(\s*['"]([^'"]+)['"]\s*\)""")
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 parse_project()
@@ -65,13 +69,18 @@ class LayerTranslator(DagsterDbtTranslator):
 
 def column_rules(kwargs: Mapping[str, Any]) -> str:
     """What a `column_rules` test checks, from its arguments: "not null: a, b; unique: c,
-    (d, e); accepted values: f; ratios: g"."""
+    (d, e); accepted values: f; ratios: g; relationships: h -> model.column"."""
     keys = [k if isinstance(k, str) else f"({', '.join(k)})" for k in kwargs.get("unique", [])]
+    parents = [  # `to` as the YAML writes it: ref('model')
+        column + " -> " + REF.sub(r"\1", parent["to"]) + "." + parent["field"]
+        for column, parent in kwargs.get("relationships", {}).items()
+    ]
     parts = {
         "not null": list(kwargs.get("not_null", [])),
         "unique": keys,
         "accepted values": list(kwargs.get("accepted_values", {})),
         "ratios": list(kwargs.get("ratios", {})),
+        "relationships": parents,
     }
     return "; ".join(f"{rule}: {', '.join(columns)}" for rule, columns in parts.items() if columns)
 
