@@ -80,15 +80,14 @@
                 "column_rules on " ~ model ~ ": the ratio " ~ column
                 ~ " needs a numerator and a denominator") }}
         {%- endif -%}
-        {%- set recomputed = (parts.get('scale', 1) | string) ~ " * cast(" ~ parts.numerator
-            ~ " as " ~ ex_type_double() ~ ") / nullif(" ~ parts.denominator ~ ", 0)" -%}
         {%- do checks.append(
             "select 'ratio_matches_parts' as rule, '" ~ column ~ "' as column_name, "
-            ~ "cast(" ~ column ~ " as " ~ text ~ ") as value from " ~ model
-            ~ " where (" ~ column ~ " is null) <> ((" ~ recomputed ~ ") is null)"
-            ~ " or abs(" ~ column ~ " - (" ~ recomputed ~ ")) > "
-            ~ (parts.get('tolerance', 1e-6) | string) ~ " * greatest(abs(" ~ recomputed
-            ~ "), 1.0)"
+            ~ "cast(shipped as " ~ text ~ ") as value from (select " ~ column ~ " as shipped, "
+            ~ (parts.get('scale', 1) | string) ~ " * cast(" ~ parts.numerator ~ " as "
+            ~ ex_type_double() ~ ") / nullif(" ~ parts.denominator ~ ", 0) as recomputed from "
+            ~ model ~ ") as ratio_parts where (shipped is null) <> (recomputed is null)"
+            ~ " or abs(shipped - recomputed) > " ~ (parts.get('tolerance', 1e-6) | string)
+            ~ " * greatest(abs(recomputed), 1.0)"
         ) -%}
     {%- endfor -%}
     {%- for column, parent in relationships.items() -%}
