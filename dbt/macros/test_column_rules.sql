@@ -98,7 +98,8 @@
         {%- endif -%}
         {%- do checks.append(
             "select 'relationships' as rule, '" ~ column ~ "' as column_name, "
-            ~ "cast(child." ~ column ~ " as " ~ text ~ ") as value from " ~ model ~ " as child"
+            ~ "cast(child." ~ column ~ " as " ~ text ~ ") as value from (select " ~ column
+            ~ " from " ~ model ~ ") as child"
             ~ " left join " ~ parent.to ~ " as parent on child." ~ column ~ " = parent."
             ~ parent.field ~ " where child." ~ column ~ " is not null and parent."
             ~ parent.field ~ " is null"
